@@ -1,0 +1,1 @@
+"""indexer: Vietnamese text analysis, the query language, search backends, rebuild and verify."""

@@ -1,0 +1,72 @@
+"""What the indexer takes in (documents from the store) and gives back (search results)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class IndexedPage:
+    """One page of a document as the index sees it."""
+
+    page: int
+    """Page number within the document, 1-based."""
+    text: str
+    """The page text, NFC."""
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """One document (văn bản) with what search needs; built by the pipeline from the store."""
+
+    doc_id: int
+    title: str
+    access_level: int
+    """sohoa.access.AccessLevel value: 0 công khai .. 3 tuyệt mật."""
+    pages: tuple[IndexedPage, ...]
+    version: str
+    """A hash of everything indexed, so verify can tell a stale index entry."""
+    metadata: Mapping[str, object] = field(default_factory=dict)
+    """Effective metadata (corrections win), shown in hits: loai, so_ky_hieu, ngay_ban_hanh, ..."""
+    loai: str | None = None
+    """Document type in full ("Thông báo"), for the loai: filter and facet."""
+    so_ky_hieu: str | None = None
+    """Number and symbol ("10-ĐA/TU"), for the so: filter."""
+    co_quan: str | None = None
+    """Issuing body, readable ("Tỉnh ủy Bắc Giang"), for co_quan: and the facet."""
+    nguoi_ky: str | None = None
+    """Signer, for nguoi_ky:."""
+    ngay: dt.date | None = None
+    """Date issued, for nam:, ngay: and --sort ngay."""
+    ho_so: str | None = None
+    """Dossier code, for ho_so: and the facet."""
+    do_mat: str | None = None
+    """Secrecy mark as printed ("Mật"), for do_mat:."""
+
+
+@dataclass(frozen=True)
+class PageHit:
+    page: int
+    snippet: str
+    """Text around the match with matched words wrapped in [[ ]] (original spelling)."""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    doc_id: int
+    title: str
+    score: float
+    metadata: Mapping[str, object]
+    pages: tuple[PageHit, ...]
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    total: int
+    """Number of documents the user may see that match."""
+    hits: tuple[SearchHit, ...]
+    facets: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    """Facet name (loai, nam, co_quan, ho_so) -> (value, count) pairs, counts descending."""

@@ -1,0 +1,1 @@
+"""ocr: loading scans, image cleanup, Tesseract runs, OCR quality and PDF/A assembly."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from sohoa.errors import SohoaError, ExitCode
+from sohoa.errors import ExitCode, SohoaError
 
 
 class AccessLevel(IntEnum):

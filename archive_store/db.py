@@ -1,0 +1,124 @@
+"""Opening the archive: its folder, the database (SQLite WAL or PostgreSQL) and the blob store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive_store.blobs import BlobStore
+from archive_store.models import SCHEMA_VERSION, Base, Meta
+from sohoa.errors import ArchiveError
+
+
+def default_archive_dir() -> Path:
+    """$SOHOA_ARCHIVE, else ./kho."""
+    return Path(os.environ.get("SOHOA_ARCHIVE") or "kho")
+
+
+class Archive:
+    """One archive: database, blob store and index folder under a root directory.
+
+    The database is SQLite in WAL mode at <root>/archive.db, or the PostgreSQL server named by
+    SOHOA_DB_URL (or `db_url`), so that several machines can share one store.
+    """
+
+    def __init__(self, root: Path, *, db_url: str | None = None, create: bool = True) -> None:
+        self.root = root.resolve()
+        if not create and not (self.root / "blobs").is_dir():
+            raise ArchiveError(
+                vi=f"Chưa có kho lưu trữ ở {self.root}. Chạy `sohoa ingest THƯ_MỤC_QUÉT` trước, "
+                "hoặc chỉ đúng kho bằng --archive.",
+                en=f"No archive at {self.root}. Run `sohoa ingest BATCH_DIR` first, "
+                "or point to it with --archive.",
+            )
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveError(
+                vi=f"Không tạo được thư mục kho {self.root}: {exc.strerror}.",
+                en=f"Cannot create the archive folder {self.root}: {exc.strerror}.",
+            ) from exc
+        self.blobs = BlobStore(self.root / "blobs")
+        self.index_dir = self.root / "index"
+        self.db_url = (
+            db_url or os.environ.get("SOHOA_DB_URL") or f"sqlite:///{self.root}/archive.db"
+        )
+        self.engine = _make_engine(self.db_url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        _ensure_schema(self.engine, self.db_url)
+
+    def __repr__(self) -> str:
+        return f"Archive(root={str(self.root)!r}, db={self.engine.url.render_as_string()!r})"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose work is committed as one transaction when the block ends."""
+        with self._sessions() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            # WAL lets searches read while ingest writes; FULL sync so a committed page
+            # survives a power cut, not only a killed process.
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _ensure_schema(engine: Engine, url: str) -> None:
+    safe_url = engine.url.render_as_string(hide_password=True)
+    try:
+        Base.metadata.create_all(engine)
+        with Session(engine) as session:
+            row = session.get(Meta, "schema_version")
+            if row is None:
+                session.add(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
+                session.commit()
+            elif int(row.value) > SCHEMA_VERSION:
+                raise ArchiveError(
+                    vi=f"Kho {safe_url} được tạo bởi phiên bản sohoa mới hơn "
+                    f"(lược đồ {row.value}). Hãy cập nhật sohoa.",
+                    en=f"The archive {safe_url} was written by a newer sohoa "
+                    f"(schema {row.value}). Upgrade sohoa.",
+                )
+    except OperationalError as exc:
+        raise ArchiveError(
+            vi=f"Không mở được cơ sở dữ liệu {safe_url}: {exc.orig}. Kiểm tra máy chủ "
+            "PostgreSQL đang chạy và SOHOA_DB_URL đúng.",
+            en=f"Cannot open the database {safe_url}: {exc.orig}. Check that the PostgreSQL "
+            "server is running and SOHOA_DB_URL is right.",
+        ) from exc
+    except SQLAlchemyError as exc:
+        raise ArchiveError(
+            vi=f"Lỗi cơ sở dữ liệu {safe_url}: {exc}.",
+            en=f"Database error on {safe_url}: {exc}.",
+        ) from exc
+
+
+def schema_version(archive: Archive) -> int:
+    with archive.session() as session:
+        return int(session.scalar(select(Meta.value).where(Meta.key == "schema_version")) or 0)

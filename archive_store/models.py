@@ -1,0 +1,161 @@
+"""SQLAlchemy 2 models of the archive: batches, source files, dossiers, documents, pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SCHEMA_VERSION = 1
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar = {dt.datetime: DateTime(timezone=True)}
+
+
+class Meta(Base):
+    """Key/value facts about the store itself (schema version)."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
+
+
+class Batch(Base):
+    """A scan batch: one folder a clerk ingested (usually a box or a dossier)."""
+
+    __tablename__ = "batch"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(1024), unique=True)
+    """Absolute path of the batch folder; running the same folder again resumes this batch."""
+    name: Mapped[str] = mapped_column(String(256))
+    manifest: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+    files: Mapped[list[SourceFile]] = relationship(back_populates="batch")
+
+
+class SourceFile(Base):
+    """A scanned file as delivered, kept byte for byte in the blob store under its SHA-256."""
+
+    __tablename__ = "source_file"
+    __table_args__ = (UniqueConstraint("batch_id", "rel_path"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), index=True)
+    rel_path: Mapped[str] = mapped_column(String(1024))
+    """Path inside the batch folder, as the clerk sees it."""
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    """tiff, jpeg, png or pdf (from the file's bytes, not its name)."""
+    pages: Mapped[int] = mapped_column(Integer)
+    batch: Mapped[Batch] = relationship(back_populates="files")
+
+
+class Dossier(Base):
+    """Hồ sơ: an archival file (dossier) with its code and title, usually from the manifest."""
+
+    __tablename__ = "dossier"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(128), unique=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict | None] = mapped_column(JSON)
+    """Fonds, catalogue, box, retention, access regime... as given by the manifest."""
+
+
+class Page(Base):
+    """One scanned page and what its single OCR run gave.
+
+    Keyed by the source file's content hash and the page within it, so a re-run or a duplicate
+    scan never stores a page twice.
+    """
+
+    __tablename__ = "page"
+    __table_args__ = (UniqueConstraint("sha256", "source_page"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source_page: Mapped[int] = mapped_column(Integer)
+    """1-based page (frame) within the scanned file."""
+    text: Mapped[str] = mapped_column(Text)
+    words: Mapped[bytes] = mapped_column(LargeBinary)
+    """Word boxes and confidences, compressed columns (archive_store.words)."""
+    mean_confidence: Mapped[float] = mapped_column(Float)
+    needs_review: Mapped[bool] = mapped_column(Boolean)
+    review_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    dpi: Mapped[int] = mapped_column(Integer)
+    cleanup: Mapped[dict] = mapped_column(JSON)
+    engine: Mapped[str] = mapped_column(String(128))
+    ocr_seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Document(Base):
+    """Văn bản: one document, a run of pages out of one scanned file."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("sha256", "first_page"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), index=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    """Content hash of the scanned file the document's pages come from."""
+    source_path: Mapped[str] = mapped_column(String(1024))
+    first_page: Mapped[int] = mapped_column(Integer)
+    """First and last page (1-based, inclusive) within the scanned file."""
+    last_page: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    extracted: Mapped[dict] = mapped_column(JSON, default=dict)
+    """Metadata as extracted: field -> {value, confidence, page, region}."""
+    access_level: Mapped[int] = mapped_column(Integer, default=0)
+    """sohoa.access.AccessLevel of the document (độ mật, manifest or a person's correction)."""
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    corrections: Mapped[list[Correction]] = relationship(
+        back_populates="document", order_by="Correction.id"
+    )
+
+
+class Correction(Base):
+    """A metadata value set by a person; wins over extraction and survives re-extraction."""
+
+    __tablename__ = "correction"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text)
+    who: Mapped[str] = mapped_column(String(128))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    document: Mapped[Document] = relationship(back_populates="corrections")
+
+
+class Failure(Base):
+    """An input that could not be stored: the file, the page, and why (both languages)."""
+
+    __tablename__ = "failure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), index=True)
+    rel_path: Mapped[str] = mapped_column(String(1024))
+    source_page: Mapped[int | None] = mapped_column(Integer)
+    reason_vi: Mapped[str] = mapped_column(Text)
+    reason_en: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Set when a later run stored the page after all."""

@@ -1,0 +1,368 @@
+"""Reading and writing the archive: batches, files, pages, documents, failures, corrections."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from archive_store.db import Archive
+from archive_store.models import (
+    Batch,
+    Correction,
+    Document,
+    Dossier,
+    Failure,
+    Page,
+    SourceFile,
+)
+from archive_store.records import (
+    ArchiveStatus,
+    DocumentRecord,
+    FailureRecord,
+    StoredPage,
+)
+from archive_store.words import decode_words, encode_words
+from ocr.types import PageResult, Word
+from sohoa.errors import NotFound
+
+
+def upsert_batch(archive: Archive, path: Path, manifest: dict | None = None) -> int:
+    """The batch for this folder: the existing one when the folder was ingested before."""
+    key = str(path.resolve())
+    with archive.session() as s:
+        batch = s.scalar(select(Batch).where(Batch.path == key))
+        if batch is None:
+            batch = Batch(path=key, name=path.resolve().name, manifest=manifest)
+            s.add(batch)
+            s.flush()
+        elif manifest is not None:
+            batch.manifest = manifest
+        return batch.id
+
+
+def finish_batch(archive: Archive, batch_id: int) -> None:
+    from archive_store.models import utcnow
+
+    with archive.session() as s:
+        s.execute(update(Batch).where(Batch.id == batch_id).values(finished_at=utcnow()))
+
+
+def register_file(
+    archive: Archive, batch_id: int, rel_path: str, sha256: str, size: int, kind: str, pages: int
+) -> None:
+    """Record a scanned file of the batch (idempotent; a changed file gets its new hash)."""
+    with archive.session() as s:
+        row = s.scalar(
+            select(SourceFile).where(
+                SourceFile.batch_id == batch_id, SourceFile.rel_path == rel_path
+            )
+        )
+        if row is None:
+            s.add(
+                SourceFile(
+                    batch_id=batch_id,
+                    rel_path=rel_path,
+                    sha256=sha256,
+                    size=size,
+                    kind=kind,
+                    pages=pages,
+                )
+            )
+        else:
+            row.sha256, row.size, row.kind, row.pages = sha256, size, kind, pages
+
+
+def stored_pages(archive: Archive, sha256: str) -> set[int]:
+    """Source pages (1-based) of this file content already stored."""
+    with archive.session() as s:
+        return set(s.scalars(select(Page.source_page).where(Page.sha256 == sha256)))
+
+
+def save_page(archive: Archive, sha256: str, source_page: int, result: PageResult) -> bool:
+    """Store one page in its own transaction. False when it was already there (idempotent)."""
+    page = Page(
+        sha256=sha256,
+        source_page=source_page,
+        text=result.text,
+        words=encode_words(result.words),
+        mean_confidence=result.mean_confidence,
+        needs_review=result.needs_review,
+        review_reasons=list(result.review_reasons),
+        width=result.width,
+        height=result.height,
+        dpi=result.dpi,
+        cleanup=dataclasses.asdict(result.cleanup),
+        engine=result.engine,
+        ocr_seconds=result.ocr_seconds,
+    )
+    try:
+        with archive.session() as s:
+            s.add(page)
+            s.execute(
+                update(Failure)
+                .where(
+                    Failure.rel_path.in_(
+                        select(SourceFile.rel_path).where(SourceFile.sha256 == sha256)
+                    ),
+                    Failure.source_page == source_page,
+                )
+                .values(resolved=True)
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def page_text(archive: Archive, sha256: str, source_page: int) -> str:
+    with archive.session() as s:
+        text = s.scalar(
+            select(Page.text).where(Page.sha256 == sha256, Page.source_page == source_page)
+        )
+    return text or ""
+
+
+def page_words(archive: Archive, sha256: str, source_page: int) -> tuple[Word, ...]:
+    with archive.session() as s:
+        blob = s.scalar(
+            select(Page.words).where(Page.sha256 == sha256, Page.source_page == source_page)
+        )
+    if blob is None:
+        raise NotFound(
+            vi=f"Không có trang {source_page} của tệp {sha256[:12]}.",
+            en=f"No page {source_page} of file {sha256[:12]}.",
+        )
+    return decode_words(blob)
+
+
+def record_failure(
+    archive: Archive, batch_id: int, rel_path: str, source_page: int | None, vi: str, en: str
+) -> None:
+    """Record why an input could not be stored (one row per file and page, latest reason)."""
+    with archive.session() as s:
+        s.execute(
+            delete(Failure).where(
+                Failure.batch_id == batch_id,
+                Failure.rel_path == rel_path,
+                Failure.source_page.is_(None)
+                if source_page is None
+                else Failure.source_page == source_page,
+            )
+        )
+        s.add(
+            Failure(
+                batch_id=batch_id,
+                rel_path=rel_path,
+                source_page=source_page,
+                reason_vi=vi,
+                reason_en=en,
+            )
+        )
+
+
+def resolve_file_failures(archive: Archive, batch_id: int, rel_path: str) -> None:
+    """A file that now reads: its file-level failure is resolved."""
+    with archive.session() as s:
+        s.execute(
+            update(Failure)
+            .where(
+                Failure.batch_id == batch_id,
+                Failure.rel_path == rel_path,
+                Failure.source_page.is_(None),
+            )
+            .values(resolved=True)
+        )
+
+
+def failures(archive: Archive, batch_id: int | None = None) -> list[FailureRecord]:
+    with archive.session() as s:
+        q = select(Failure).where(Failure.resolved.is_(False)).order_by(Failure.id)
+        if batch_id is not None:
+            q = q.where(Failure.batch_id == batch_id)
+        return [
+            FailureRecord(f.rel_path, f.source_page, f.reason_vi, f.reason_en) for f in s.scalars(q)
+        ]
+
+
+def ensure_dossier(archive: Archive, code: str, title: str | None, details: dict) -> int:
+    with archive.session() as s:
+        row = s.scalar(select(Dossier).where(Dossier.code == code))
+        if row is None:
+            row = Dossier(code=code, title=title, details=details)
+            s.add(row)
+            s.flush()
+        else:
+            row.title, row.details = title, details
+        return row.id
+
+
+@dataclasses.dataclass(frozen=True)
+class NewDocument:
+    """What the pipeline decided about one document of a scanned file."""
+
+    first_page: int
+    last_page: int
+    title: str
+    extracted: dict
+    access_level: int
+
+
+def replace_file_documents(
+    archive: Archive,
+    batch_id: int,
+    sha256: str,
+    source_path: str,
+    documents: Sequence[NewDocument],
+    dossier_id: int | None = None,
+) -> list[int]:
+    """Set the documents cut from one scanned file, keeping ids (and corrections) stable.
+
+    A document keeps its id when it still starts on the same page; documents that no longer
+    exist are removed unless a person corrected them (then they are kept for review).
+    """
+    with archive.session() as s:
+        existing = {
+            d.first_page: d for d in s.scalars(select(Document).where(Document.sha256 == sha256))
+        }
+        ids: list[int] = []
+        for new in documents:
+            doc = existing.pop(new.first_page, None)
+            if doc is None:
+                doc = Document(batch_id=batch_id, sha256=sha256, first_page=new.first_page)
+                s.add(doc)
+            doc.source_path = source_path
+            doc.last_page = new.last_page
+            doc.title = new.title
+            doc.extracted = new.extracted
+            doc.dossier_id = dossier_id
+            # A person's access decision is a correction and wins (see effective access).
+            doc.access_level = new.access_level
+            s.flush()
+            ids.append(doc.id)
+        for stale in existing.values():
+            if not stale.corrections:
+                s.delete(stale)
+        return ids
+
+
+def add_correction(archive: Archive, doc_id: int, field: str, value: str | None, who: str) -> None:
+    with archive.session() as s:
+        if s.get(Document, doc_id) is None:
+            raise _no_document(doc_id)
+        s.add(Correction(document_id=doc_id, field=field, value=value, who=who))
+
+
+def set_access_level(archive: Archive, doc_id: int, level: int) -> None:
+    with archive.session() as s:
+        s.execute(update(Document).where(Document.id == doc_id).values(access_level=level))
+
+
+def document(archive: Archive, doc_id: int, *, with_pages: bool = True) -> DocumentRecord:
+    with archive.session() as s:
+        doc = s.get(Document, doc_id)
+        if doc is None:
+            raise _no_document(doc_id)
+        return _record(s, doc, with_pages)
+
+
+def iter_documents(
+    archive: Archive, *, batch_id: int | None = None, with_pages: bool = True, chunk: int = 200
+) -> Iterator[DocumentRecord]:
+    """All documents (of one batch), in id order, streamed in chunks to bound memory."""
+    last = 0
+    while True:
+        with archive.session() as s:
+            q = select(Document).where(Document.id > last).order_by(Document.id).limit(chunk)
+            if batch_id is not None:
+                q = q.where(Document.batch_id == batch_id)
+            rows = list(s.scalars(q))
+            records = [_record(s, d, with_pages) for d in rows]
+        if not records:
+            return
+        yield from records
+        last = records[-1].id
+
+
+def batch_document_ids(archive: Archive, batch_id: int) -> list[int]:
+    with archive.session() as s:
+        return list(
+            s.scalars(
+                select(Document.id).where(Document.batch_id == batch_id).order_by(Document.id)
+            )
+        )
+
+
+def batch_document_shas(archive: Archive, batch_id: int) -> set[str]:
+    """Content hashes of the scanned files that already have documents in this batch."""
+    with archive.session() as s:
+        return set(s.scalars(select(Document.sha256).where(Document.batch_id == batch_id)))
+
+
+def status(archive: Archive) -> ArchiveStatus:
+    with archive.session() as s:
+
+        def count(q) -> int:  # type: ignore[no-untyped-def]
+            return int(s.scalar(q) or 0)
+
+        return ArchiveStatus(
+            batches=count(select(func.count(Batch.id))),
+            files=count(select(func.count(SourceFile.id))),
+            pages=count(select(func.count(Page.id))),
+            pages_needing_review=count(select(func.count(Page.id)).where(Page.needs_review)),
+            documents=count(select(func.count(Document.id))),
+            failures=count(select(func.count(Failure.id)).where(Failure.resolved.is_(False))),
+        )
+
+
+def _record(s: Session, doc: Document, with_pages: bool) -> DocumentRecord:
+    corrections: dict[str, str | None] = {c.field: c.value for c in doc.corrections}
+    pages: tuple[StoredPage, ...] = ()
+    if with_pages:
+        rows = s.scalars(
+            select(Page)
+            .where(
+                Page.sha256 == doc.sha256,
+                Page.source_page >= doc.first_page,
+                Page.source_page <= doc.last_page,
+            )
+            .order_by(Page.source_page)
+        )
+        pages = tuple(
+            StoredPage(
+                sha256=p.sha256,
+                source_page=p.source_page,
+                text=p.text,
+                mean_confidence=p.mean_confidence,
+                needs_review=p.needs_review,
+                review_reasons=tuple(p.review_reasons or ()),
+            )
+            for p in rows
+        )
+    dossier_code = None
+    if doc.dossier_id is not None:
+        dossier_code = s.scalar(select(Dossier.code).where(Dossier.id == doc.dossier_id))
+    return DocumentRecord(
+        id=doc.id,
+        batch_id=doc.batch_id,
+        title=doc.title,
+        source_path=doc.source_path,
+        sha256=doc.sha256,
+        first_page=doc.first_page,
+        last_page=doc.last_page,
+        access_level=doc.access_level,
+        extracted=dict(doc.extracted or {}),
+        corrections=corrections,
+        pages=pages,
+        dossier_code=dossier_code,
+    )
+
+
+def _no_document(doc_id: int) -> NotFound:
+    return NotFound(
+        vi=f"Không có văn bản số {doc_id} trong kho. Dùng `sohoa search` để tìm mã văn bản.",
+        en=f"No document {doc_id} in the archive. Use `sohoa search` to find document ids.",
+    )

@@ -1,0 +1,1 @@
+"""pipeline: batches, discovery, executors, orchestration, documents, and the `sohoa` CLI."""

@@ -1,0 +1,362 @@
+"""The `sohoa` command line: each command parses, calls one library function, prints."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive_store import store
+from archive_store.db import Archive, default_archive_dir
+from pipeline import indexing
+from pipeline.views import check_access, document_view, search_view
+from sohoa.access import AccessLevel, parse_level
+from sohoa.errors import ExitCode, SohoaError
+from sohoa.i18n import t
+
+
+def _print_json(obj: object) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def archive_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--archive, --json and -v, shared by every command; errors become messages + exit codes."""
+
+    @click.option(
+        "--archive",
+        "archive_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Archive folder (default $SOHOA_ARCHIVE, else ./kho).",
+    )
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+    @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
+    @functools.wraps(fn)
+    def wrapper(archive_dir: Path | None, as_json: bool, verbose: bool, **kwargs: Any) -> Any:
+        try:
+            return fn(archive_dir=archive_dir or default_archive_dir(), as_json=as_json, **kwargs)
+        except SohoaError as exc:
+            if verbose:
+                traceback.print_exc()
+            click.echo(t("Lỗi: ", "Error: ") + exc.message(), err=True)
+            sys.exit(int(exc.exit_code))
+        except KeyboardInterrupt:
+            click.echo(
+                t(
+                    "\nĐã dừng. Các trang đã lưu được giữ; chạy lại cùng lệnh để tiếp tục.",
+                    "\nStopped. Stored pages are kept; run the same command again to resume.",
+                ),
+                err=True,
+            )
+            sys.exit(int(ExitCode.interrupted))
+        except Exception as exc:
+            if verbose:
+                traceback.print_exc()
+            click.echo(
+                t(
+                    f"Lỗi không mong đợi: {type(exc).__name__}: {exc}. Chạy lại với -v và báo lỗi.",
+                    f"Unexpected error: {type(exc).__name__}: {exc}. Run with -v and report it.",
+                ),
+                err=True,
+            )
+            sys.exit(int(ExitCode.internal))
+
+    return wrapper
+
+
+def _clearance(_ctx: click.Context, _param: click.Parameter, value: str) -> AccessLevel:
+    try:
+        return parse_level(value)
+    except SohoaError as exc:
+        raise click.BadParameter(exc.message()) from exc
+
+
+clearance_option = click.option(
+    "--clearance",
+    default="cong-khai",
+    callback=_clearance,
+    help="Your clearance: cong-khai (default), mat, toi-mat, tuyet-mat.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sohoa")
+def main() -> None:
+    """sohoa: turn scan batches into a searchable Vietnamese archive.
+
+    Example: sohoa ingest samples/batch && sohoa search "công tác kiểm tra"
+    """
+
+
+@main.command()
+@click.argument("batch_dir", type=click.Path(path_type=Path))
+@click.option("--workers", type=int, default=0, help="Worker processes (default: all cores).")
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Batch manifest (default: sohoa.toml in the batch folder).",
+)
+@archive_options
+def ingest(
+    archive_dir: Path, as_json: bool, batch_dir: Path, workers: int, manifest: Path | None
+) -> None:
+    """OCR and store every scan under BATCH_DIR; run again to resume.
+
+    Example: sohoa ingest /mnt/scans/hop-12 --workers 2
+    """
+    from pipeline.progress import ProgressBar
+    from pipeline.run import IngestOptions
+    from pipeline.run import ingest as run_ingest
+
+    if workers < 0:
+        raise click.BadParameter("must be 0 (all cores) or more", param_hint="--workers")
+    archive = Archive(archive_dir)
+    bar = ProgressBar(enabled=not as_json)
+    try:
+        report = run_ingest(
+            archive, batch_dir, IngestOptions(workers=workers, manifest=manifest), on_progress=bar
+        )
+    finally:
+        bar.close()
+    if as_json:
+        _print_json(report.as_json())
+    else:
+        _print_ingest_summary(report)
+    if report.pages_failed:
+        sys.exit(int(ExitCode.input_failed))
+
+
+def _print_ingest_summary(report: Any) -> None:
+    click.echo(
+        t(
+            f"Lô {report.batch_id}: {report.pages_total} trang; lưu mới {report.pages_done}, "
+            f"đã có {report.pages_skipped}, lỗi {report.pages_failed}; "
+            f"{len(report.documents)} văn bản.",
+            f"Batch {report.batch_id}: {report.pages_total} pages; {report.pages_done} stored, "
+            f"{report.pages_skipped} already stored, {report.pages_failed} failed; "
+            f"{len(report.documents)} documents.",
+        )
+    )
+    for f in report.failures:
+        where = f.rel_path if f.source_page is None else f"{f.rel_path} [{f.source_page}]"
+        click.echo(f"  ✗ {where}: {t(f.reason_vi, f.reason_en)}")
+    for dup, same in report.duplicates:
+        click.echo(
+            t(
+                f"  = {dup}: trùng nội dung với {same}, bỏ qua.",
+                f"  = {dup}: same content as {same}, skipped.",
+            )
+        )
+    if report.index_note:
+        click.echo(report.index_note)
+    if report.failures:
+        click.echo(
+            t(
+                "Sửa hoặc quét lại các tệp lỗi, rồi chạy lại cùng lệnh: "
+                "trang đã lưu sẽ được bỏ qua.",
+                "Fix or rescan the failed files, then run the same command: "
+                "stored pages are skipped.",
+            )
+        )
+
+
+@main.command()
+@click.argument("doc_id", type=int)
+@clearance_option
+@archive_options
+def show(archive_dir: Path, as_json: bool, doc_id: int, clearance: AccessLevel) -> None:
+    """Show a document: metadata and the text of each page.
+
+    Example: sohoa show 3 --json
+    """
+    archive = Archive(archive_dir, create=False)
+    record = store.document(archive, doc_id)
+    check_access(record, clearance)
+    view = document_view(record)
+    if as_json:
+        _print_json(view)
+        return
+    click.echo(f"[{view['id']}] {view['title']}  ({view['access_level']})")
+    for name, item in view["metadata"].items():
+        if item.get("value") not in (None, "", []):
+            click.echo(f"  {name}: {item['value']}")
+    for page in view["pages"]:
+        flag = t(" — cần kiểm tra", " — needs review") if page["needs_review"] else ""
+        click.echo(
+            t(
+                f"\n--- Trang {page['page']} ({page['source_file']}, tr. "
+                f"{page['source_page']}, tin cậy {page['mean_confidence']}){flag}",
+                f"\n--- Page {page['page']} ({page['source_file']}, p. "
+                f"{page['source_page']}, confidence {page['mean_confidence']}){flag}",
+            )
+        )
+        click.echo(page["text"])
+
+
+@main.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, help="Documents to show.")
+@click.option(
+    "--sort",
+    type=click.Choice(["score", "ngay"]),
+    default="score",
+    help="Order: by relevance (score) or by date issued (ngay).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["tantivy", "whoosh"]),
+    default=None,
+    help="Search engine (default: the one the index was built with).",
+)
+@clearance_option
+@archive_options
+def search(
+    archive_dir: Path,
+    as_json: bool,
+    query: str,
+    limit: int,
+    sort: str,
+    engine: str | None,
+    clearance: AccessLevel,
+) -> None:
+    """Search the full text (with or without diacritics) and metadata.
+
+    Example: sohoa search '"công tác kiểm tra" loai:"Thông báo" nam:2023'
+    """
+    from indexer.backend import open_index
+
+    archive = Archive(archive_dir, create=False)
+    backend = open_index(archive.index_dir, engine)
+    try:
+        results = backend.search(
+            query, clearance=int(clearance), limit=limit, sort=None if sort == "score" else sort
+        )
+    finally:
+        backend.close()
+    if as_json:
+        _print_json(search_view(results))
+        return
+    click.echo(
+        t(f"{results.total} văn bản khớp «{query}»", f"{results.total} documents match {query!r}")
+    )
+    for hit in results.hits:
+        click.echo(f"\n[{hit.doc_id}] {hit.title}  ({hit.score:.2f})")
+        for page in hit.pages:
+            snippet = _highlight(page.snippet)
+            click.echo(t(f"  tr. {page.page}: {snippet}", f"  p. {page.page}: {snippet}"))
+
+
+def _highlight(snippet: str) -> str:
+    """[[word]] markers in bold on a terminal, kept as they are otherwise."""
+    if not sys.stdout.isatty():
+        return snippet.replace("\n", " ")
+    out = snippet.replace("\n", " ")
+    return out.replace("[[", "\x1b[1m").replace("]]", "\x1b[0m")
+
+
+@main.command()
+@click.option(
+    "--engine",
+    type=click.Choice(["tantivy", "whoosh"]),
+    default=None,
+    help="Engine of the new index (default: the current one, else tantivy).",
+)
+@click.option("--verify", is_flag=True, help="Only report missing or stale documents.")
+@archive_options
+def reindex(archive_dir: Path, as_json: bool, engine: str | None, verify: bool) -> None:
+    """Rebuild the search index from the store (no OCR), or verify it.
+
+    Example: sohoa reindex --engine whoosh ; sohoa reindex --verify
+    """
+    archive = Archive(archive_dir, create=False)
+    if verify:
+        report = indexing.verify(archive)
+        obj = {
+            "documents": report.documents,
+            "missing": list(report.missing),
+            "stale": list(report.stale),
+            "extra": list(report.extra),
+            "ok": report.ok,
+        }
+        if as_json:
+            _print_json(obj)
+        else:
+            click.echo(
+                t(
+                    f"{report.documents} văn bản; thiếu trong chỉ mục: {len(report.missing)}, "
+                    f"cũ: {len(report.stale)}, thừa: {len(report.extra)}.",
+                    f"{report.documents} documents; missing from index: {len(report.missing)}, "
+                    f"stale: {len(report.stale)}, extra: {len(report.extra)}.",
+                )
+            )
+        if not report.ok:
+            sys.exit(int(ExitCode.archive_error))
+        return
+    count = indexing.rebuild(archive, engine)
+    if as_json:
+        _print_json({"documents": count})
+    else:
+        click.echo(
+            t(f"Đã xây dựng lại chỉ mục: {count} văn bản.", f"Index rebuilt: {count} documents.")
+        )
+
+
+@main.command()
+@archive_options
+def status(archive_dir: Path, as_json: bool) -> None:
+    """Batches, pages, documents, failures and index state of the archive.
+
+    Example: sohoa status --json
+    """
+    archive = Archive(archive_dir, create=False)
+    st = store.status(archive)
+    check = indexing.verify(archive)
+    obj = {
+        "archive": str(archive.root),
+        "batches": st.batches,
+        "files": st.files,
+        "pages": st.pages,
+        "pages_needing_review": st.pages_needing_review,
+        "documents": st.documents,
+        "failures": [
+            {"file": f.rel_path, "page": f.source_page, "reason": t(f.reason_vi, f.reason_en)}
+            for f in store.failures(archive)
+        ],
+        "index": {
+            "ok": check.ok,
+            "missing": len(check.missing),
+            "stale": len(check.stale),
+            "extra": len(check.extra),
+        },
+    }
+    if as_json:
+        _print_json(obj)
+        return
+    click.echo(
+        t(
+            f"Kho {obj['archive']}: {st.batches} lô, {st.files} tệp, {st.pages} trang "
+            f"({st.pages_needing_review} cần kiểm tra), {st.documents} văn bản, "
+            f"{st.failures} lỗi chưa xử lý.",
+            f"Archive {obj['archive']}: {st.batches} batches, {st.files} files, {st.pages} pages "
+            f"({st.pages_needing_review} need review), {st.documents} documents, "
+            f"{st.failures} unresolved failures.",
+        )
+    )
+    click.echo(
+        t(
+            "Chỉ mục: " + ("khớp với kho." if check.ok else "lệch với kho, chạy `sohoa reindex`."),
+            "Index: "
+            + ("in step with the store." if check.ok else "out of step, run `sohoa reindex`."),
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

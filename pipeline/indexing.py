@@ -1,0 +1,61 @@
+"""Keeping the search index in step with the store: incremental update, rebuild, verify."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from archive_store import store
+from archive_store.db import Archive
+from indexer.backend import IndexOutdated, open_index, rebuild_index, verify_index
+from pipeline.documents import indexed_documents, to_indexed
+from sohoa.i18n import t
+
+
+def update(archive: Archive, doc_ids: Sequence[int]) -> str | None:
+    """Add or replace these documents in the index; rebuild it when its schema is outdated.
+
+    Returns a note for the user when the whole index had to be rebuilt.
+    """
+    try:
+        backend = open_index(archive.index_dir)
+    except IndexOutdated:
+        count = rebuild(archive)
+        return t(
+            f"Chỉ mục tìm kiếm cũ đã được xây dựng lại từ kho ({count} văn bản).",
+            f"The search index was outdated and was rebuilt from the store ({count} documents).",
+        )
+    try:
+        backend.replace(indexed_documents(archive, doc_ids))
+    finally:
+        backend.close()
+    return None
+
+
+def rebuild(archive: Archive, engine: str | None = None) -> int:
+    """A new index from the store (no OCR), swapped in atomically; returns the document count."""
+    if engine is None:
+        try:
+            engine = open_index(archive.index_dir).engine
+        except IndexOutdated:
+            engine = "tantivy"
+    return rebuild_index(archive.index_dir, indexed_documents(archive), engine=engine)
+
+
+@dataclass(frozen=True)
+class Verification:
+    documents: int
+    missing: tuple[int, ...]
+    stale: tuple[int, ...]
+    extra: tuple[int, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.stale or self.extra)
+
+
+def verify(archive: Archive) -> Verification:
+    """Compare the index with the store without changing either."""
+    expected = {rec.id: to_indexed(rec).version for rec in store.iter_documents(archive)}
+    report = verify_index(archive.index_dir, expected)
+    return Verification(len(expected), report.missing, report.stale, report.extra)

@@ -1,0 +1,256 @@
+"""Ingesting a batch, top to bottom: triage, per-page OCR, store, documents, index, report."""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archive_store import store
+from archive_store.blobs import sha256_file
+from archive_store.db import Archive
+from archive_store.records import FailureRecord
+from ocr.loader import inspect_scan
+from ocr.page import ocr_page
+from ocr.tesseract import check_tesseract
+from ocr.types import PageResult
+from pipeline import indexing
+from pipeline.discover import PageTask, discover
+from pipeline.documents import build_file_documents
+from pipeline.executor import make_executor
+from pipeline.manifest import Manifest, find_manifest, load_manifest
+from sohoa.errors import InputError, ManifestError, SohoaError
+
+DEFAULT_MAX_PIXELS = 180_000_000  # an A2 page at 600 dpi; beyond that a "page" is a bomb
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How to run a batch; checked when built."""
+
+    workers: int = 0
+    """Worker processes; 0 means one per core."""
+    lang: str = "vie"
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    manifest: Path | None = None
+    """A manifest outside the batch folder (else sohoa.toml inside it, if any)."""
+
+    def __post_init__(self) -> None:
+        if self.workers < 0:
+            raise ValueError("--workers must be 0 (all cores) or more")
+        if self.workers == 0:
+            object.__setattr__(self, "workers", os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the batch stands, for a progress bar."""
+
+    done: int
+    total: int
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one run of `sohoa ingest` did."""
+
+    batch_id: int
+    pages_total: int
+    pages_done: int
+    """Pages stored by this run."""
+    pages_skipped: int
+    """Pages an earlier run (or a duplicate scan in this batch) already stored."""
+    pages_failed: int
+    documents: tuple[int, ...]
+    """Every document of the batch."""
+    failures: tuple[FailureRecord, ...] = ()
+    duplicates: tuple[tuple[str, str], ...] = ()
+    """(file, same content as file) for scans delivered twice."""
+    index_note: str | None = field(default=None)
+
+    def as_json(self) -> dict:
+        return {
+            "batch_id": self.batch_id,
+            "pages_total": self.pages_total,
+            "pages_done": self.pages_done,
+            "pages_skipped": self.pages_skipped,
+            "pages_failed": self.pages_failed,
+            "documents": list(self.documents),
+            "failures": [
+                {"file": f.rel_path, "page": f.source_page, "reason": _reason(f)}
+                for f in self.failures
+            ],
+            "duplicates": [{"file": a, "same_as": b} for a, b in self.duplicates],
+        }
+
+
+def _reason(f: FailureRecord) -> str:
+    from sohoa.i18n import t
+
+    return t(f.reason_vi, f.reason_en)
+
+
+@dataclass
+class _File:
+    rel_path: str
+    sha256: str
+    pages: int
+    outstanding: int = 0
+
+
+def ingest(
+    archive: Archive,
+    batch_dir: Path,
+    options: IngestOptions,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> IngestReport:
+    """Store every page of the batch once; resumable after a crash by running it again."""
+    check_tesseract(options.lang)
+    manifest = _manifest(batch_dir, options.manifest)
+    batch_id = store.upsert_batch(archive, batch_dir, manifest.as_dict() if manifest else None)
+    dossier_id = None
+    if manifest and manifest.ho_so_code:
+        dossier_id = store.ensure_dossier(
+            archive, manifest.ho_so_code, manifest.ho_so_title, manifest.as_dict()
+        )
+
+    # Triage: hash, identify and keep each original before any OCR.
+    files, duplicates, failed_files = _triage(archive, batch_id, batch_dir)
+    tasks: list[PageTask] = []
+    skipped = sum(pages for _, _, pages in duplicates)
+    for f in files.values():
+        already = store.stored_pages(archive, f.sha256)
+        skipped += len(already & set(range(1, f.pages + 1)))
+        for n in range(1, f.pages + 1):
+            if n not in already:
+                tasks.append(PageTask(archive.blobs.path_for(f.sha256), f.rel_path, f.sha256, n))
+                f.outstanding += 1
+    total = skipped + len(tasks) + failed_files
+
+    # Per-page work in workers; the parent alone writes, one transaction per page.
+    done = failed = 0
+    started = time.monotonic()
+    executor = make_executor(options.workers)
+    work = functools.partial(_ocr_task, lang=options.lang, max_pixels=options.max_pixels)
+    if on_progress:
+        on_progress(Progress(skipped, total, 0.0))
+    for outcome in executor.run(work, tasks):
+        task = outcome.task
+        if outcome.error is None and outcome.result is not None:
+            if store.save_page(archive, task.sha256, task.source_page, outcome.result):
+                done += 1
+            else:
+                skipped += 1
+        else:
+            failed += 1
+            vi, en = _explain(outcome.error, task)
+            store.record_failure(archive, batch_id, task.rel_path, task.source_page, vi, en)
+        f = files[task.sha256]
+        f.outstanding -= 1
+        if f.outstanding == 0:
+            build_file_documents(
+                archive, batch_id, f.sha256, f.rel_path, f.pages, manifest, dossier_id
+            )
+        if on_progress:
+            elapsed = time.monotonic() - started
+            on_progress(Progress(done + skipped + failed + failed_files, total, elapsed))
+
+    # Files whose pages were all stored earlier may lack documents (a crash in between).
+    have_docs = store.batch_document_shas(archive, batch_id)
+    for f in files.values():
+        if f.sha256 not in have_docs:
+            build_file_documents(
+                archive, batch_id, f.sha256, f.rel_path, f.pages, manifest, dossier_id
+            )
+    doc_ids = tuple(store.batch_document_ids(archive, batch_id))
+    note = indexing.update(archive, doc_ids)
+    store.finish_batch(archive, batch_id)
+    return IngestReport(
+        batch_id=batch_id,
+        pages_total=total,
+        pages_done=done,
+        pages_skipped=skipped,
+        pages_failed=failed + failed_files,
+        documents=doc_ids,
+        failures=tuple(store.failures(archive, batch_id)),
+        duplicates=tuple((a, b) for a, b, _ in duplicates),
+        index_note=note,
+    )
+
+
+def _ocr_task(task: PageTask, *, lang: str, max_pixels: int) -> PageResult:
+    """Runs in a worker process: OCR one page of the stored original."""
+    return ocr_page(task.path, task.source_page - 1, lang=lang, max_pixels=max_pixels)
+
+
+def _manifest(batch_dir: Path, explicit: Path | None) -> Manifest | None:
+    path = explicit or find_manifest(batch_dir)
+    if path is None:
+        return None
+    manifest = load_manifest(path)
+    top_secret = "tuyệt" in (manifest.do_mat_mac_dinh or "").lower()
+    if top_secret and not manifest.tuyet_mat_approved:
+        raise ManifestError(
+            vi=f"{path}: lô tài liệu Tuyệt mật không được số hóa khi chưa có phê duyệt. "
+            "Thêm tuyet_mat_approved = true kèm căn cứ phê duyệt vào manifest.",
+            en=f"{path}: Top-secret (Tuyệt mật) material is not digitized without approval. "
+            "Add tuyet_mat_approved = true with the approval reference to the manifest.",
+        )
+    return manifest
+
+
+def _triage(
+    archive: Archive, batch_id: int, batch_dir: Path
+) -> tuple[dict[str, _File], list[tuple[str, str, int]], int]:
+    """Hash, identify and store each scan; unreadable files become failures.
+
+    Returns the files by content hash, the duplicates (file, same as, pages) and the number of
+    files that failed.
+    """
+    files: dict[str, _File] = {}
+    duplicates: list[tuple[str, str, int]] = []
+    failed = 0
+    for path in discover(batch_dir):
+        rel = path.relative_to(batch_dir).as_posix()
+        try:
+            info = inspect_scan(path)
+            sha = sha256_file(path)
+        except InputError as exc:
+            store.record_failure(archive, batch_id, rel, None, exc.vi, exc.en)
+            failed += 1
+            continue
+        except OSError as exc:
+            store.record_failure(
+                archive,
+                batch_id,
+                rel,
+                None,
+                f"Không đọc được tệp {rel}: {exc.strerror}. Kiểm tra quyền đọc hoặc ổ đĩa.",
+                f"Cannot read {rel}: {exc.strerror}. Check read permission or the drive.",
+            )
+            failed += 1
+            continue
+        store.resolve_file_failures(archive, batch_id, rel)
+        archive.blobs.put(path, sha)
+        store.register_file(archive, batch_id, rel, sha, path.stat().st_size, info.kind, info.pages)
+        if sha in files:
+            duplicates.append((rel, files[sha].rel_path, info.pages))
+            continue
+        files[sha] = _File(rel, sha, info.pages)
+    return files, duplicates, failed
+
+
+def _explain(error: BaseException | None, task: PageTask) -> tuple[str, str]:
+    where_vi = f"{task.rel_path}, trang {task.source_page}"
+    where_en = f"{task.rel_path}, page {task.source_page}"
+    if isinstance(error, SohoaError):
+        return f"{where_vi}: {error.vi}", f"{where_en}: {error.en}"
+    kind = type(error).__name__
+    return (
+        f"{where_vi}: lỗi không mong đợi khi OCR ({kind}: {error}). Chạy lại với -v và báo lỗi.",
+        f"{where_en}: unexpected error during OCR ({kind}: {error}). Run with -v and report it.",
+    )

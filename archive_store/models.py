@@ -105,6 +105,8 @@ class Page(Base):
     cleanup: Mapped[dict] = mapped_column(JSON)
     engine: Mapped[str] = mapped_column(String(128))
     ocr_seconds: Mapped[float] = mapped_column(Float)
+    cleanup_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    """Loading and cleanup time before the OCR run (for the benchmark's cleanup share)."""
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

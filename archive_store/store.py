@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -99,6 +100,7 @@ def save_page(archive: Archive, sha256: str, source_page: int, result: PageResul
         cleanup=dataclasses.asdict(result.cleanup),
         engine=result.engine,
         ocr_seconds=result.ocr_seconds,
+        cleanup_seconds=result.cleanup_seconds,
     )
     try:
         with archive.session() as s:
@@ -305,7 +307,7 @@ def batch_document_shas(archive: Archive, batch_id: int) -> set[str]:
 def status(archive: Archive) -> ArchiveStatus:
     with archive.session() as s:
 
-        def count(q) -> int:  # type: ignore[no-untyped-def]
+        def count(q: Any) -> int:
             return int(s.scalar(q) or 0)
 
         return ArchiveStatus(

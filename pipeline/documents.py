@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from archive_store import store
 from archive_store.db import Archive
@@ -123,7 +123,9 @@ def _date(value: object) -> dt.date | None:
     return None
 
 
-def indexed_documents(archive: Archive, doc_ids: Sequence[int] | None = None):  # type: ignore[no-untyped-def]
+def indexed_documents(
+    archive: Archive, doc_ids: Sequence[int] | None = None
+) -> Iterator[IndexedDocument]:
     """Documents as the index wants them, streamed from the store."""
     if doc_ids is None:
         for record in store.iter_documents(archive):

@@ -245,12 +245,21 @@ def _triage(
 
 
 def _explain(error: BaseException | None, task: PageTask) -> tuple[str, str]:
-    where_vi = f"{task.rel_path}, trang {task.source_page}"
-    where_en = f"{task.rel_path}, page {task.source_page}"
+    """The failure as the clerk should read it: their file name, the page, the reason."""
     if isinstance(error, SohoaError):
-        return f"{where_vi}: {error.vi}", f"{where_en}: {error.en}"
+        # The worker read the stored copy (named by its hash); name the clerk's file instead.
+        blob = task.path.name
+        vi, en = error.vi.replace(blob, task.rel_path), error.en.replace(blob, task.rel_path)
+        if task.rel_path in vi:
+            return vi, en
+        return (
+            f"{task.rel_path}, trang {task.source_page}: {vi}",
+            f"{task.rel_path}, page {task.source_page}: {en}",
+        )
     kind = type(error).__name__
     return (
-        f"{where_vi}: lỗi không mong đợi khi OCR ({kind}: {error}). Chạy lại với -v và báo lỗi.",
-        f"{where_en}: unexpected error during OCR ({kind}: {error}). Run with -v and report it.",
+        f"{task.rel_path}, trang {task.source_page}: lỗi không mong đợi khi OCR "
+        f"({kind}: {error}). Chạy lại với -v và báo lỗi.",
+        f"{task.rel_path}, page {task.source_page}: unexpected error during OCR "
+        f"({kind}: {error}). Run with -v and report it.",
     )

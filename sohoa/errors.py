@@ -40,7 +40,7 @@ class SohoaError(Exception):
         """The message in the reader's language (SOHOA_LANG)."""
         return t(self.vi, self.en)
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
         # Errors cross process boundaries (worker -> parent); keep both texts.
         return (self.__class__, (self.vi, self.en))
 

@@ -1,0 +1,115 @@
+"""The archive store on SQLite and on the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+from archive_store import store
+from archive_store.blobs import BlobStore, sha256_file, storage_error
+from archive_store.db import Archive
+from archive_store.words import decode_words, encode_words
+from ocr.types import CleanupReport, PageResult, Word
+from sohoa.errors import ArchiveError, NotFound
+
+WORDS = (
+    Word("Số", 10, 20, 30, 12, 96.5, 0),
+    Word("10-ĐA/TU", 45, 20, 90, 12, 88.25, 0),
+    Word("quyết", 10, 40, 40, 12, 71.0, 1),
+)
+
+
+def page(text: str = "Tỉnh ủy Bắc Giang", words: tuple[Word, ...] = WORDS) -> PageResult:
+    return PageResult(
+        text=text,
+        words=words,
+        mean_confidence=85.0,
+        needs_review=False,
+        width=2480,
+        height=3508,
+        dpi=300,
+        cleanup=CleanupReport(rotated=180, deskew_deg=1.5, steps=("deskew",)),
+        engine="tesseract 5.3.0 vie",
+        ocr_seconds=1.2,
+    )
+
+
+def test_words_round_trip_compactly() -> None:
+    blob = encode_words(WORDS)
+    assert decode_words(blob) == tuple(
+        Word(w.text, w.left, w.top, w.width, w.height, round(w.conf, 1), w.line) for w in WORDS
+    )
+    assert decode_words(encode_words(())) == ()
+    many = tuple(Word(f"từ{i}", i, i, 20, 10, 90.0, i // 10) for i in range(400))
+    assert len(encode_words(many)) < 400 * 12  # hOCR spends ~150 bytes a word
+
+
+def test_a_page_is_stored_once_whatever_the_reruns(archive: Archive) -> None:
+    assert store.save_page(archive, "ab" * 32, 1, page()) is True
+    assert store.save_page(archive, "ab" * 32, 1, page("khác")) is False
+    assert store.stored_pages(archive, "ab" * 32) == {1}
+    assert store.page_text(archive, "ab" * 32, 1) == "Tỉnh ủy Bắc Giang"
+    assert store.page_words(archive, "ab" * 32, 1)[1].text == "10-ĐA/TU"
+    assert store.status(archive).pages == 1
+
+
+def test_failures_are_recorded_once_and_resolved_when_the_page_is_stored(
+    archive: Archive,
+) -> None:
+    batch = store.upsert_batch(archive, Path("/tmp/hop-1"))
+    store.register_file(archive, batch, "a.tif", "cd" * 32, 10, "tiff", 2)
+    store.record_failure(archive, batch, "a.tif", 2, "hỏng", "broken")
+    store.record_failure(archive, batch, "a.tif", 2, "hỏng lần hai", "broken again")
+    assert [f.reason_vi for f in store.failures(archive, batch)] == ["hỏng lần hai"]
+    store.save_page(archive, "cd" * 32, 2, page())
+    assert store.failures(archive, batch) == []
+    assert store.upsert_batch(archive, Path("/tmp/hop-1")) == batch
+
+
+def test_documents_keep_their_ids_and_corrections_win(archive: Archive) -> None:
+    batch = store.upsert_batch(archive, Path("/tmp/hop-2"))
+    sha = "ef" * 32
+    for n in (1, 2, 3):
+        store.save_page(archive, sha, n, page(f"trang {n}"))
+    docs = [
+        store.NewDocument(1, 2, "Đề án 10-ĐA/TU", {"so": {"value": "10", "confidence": 0.9}}, 0),
+        store.NewDocument(3, 3, "Thông báo", {}, 1),
+    ]
+    ids = store.replace_file_documents(archive, batch, sha, "hs.tif", docs)
+    store.add_correction(archive, ids[0], "so", "11", "thu.nguyen")
+    again = store.replace_file_documents(archive, batch, sha, "hs.tif", docs)
+    assert again == ids
+    rec = store.document(archive, ids[0])
+    assert [p.text for p in rec.pages] == ["trang 1", "trang 2"]
+    assert rec.metadata()["so"] == "11"
+    assert rec.extracted["so"] == {"value": "10", "confidence": 0.9}
+    assert [d.id for d in store.iter_documents(archive, chunk=1)] == ids
+    with pytest.raises(NotFound):
+        store.document(archive, 999)
+
+
+def test_blobs_are_content_addressed_read_only_and_verified(tmp_path: Path) -> None:
+    src = tmp_path / "scan.tif"
+    src.write_bytes(b"II*\x00 not really a tiff")
+    blobs = BlobStore(tmp_path / "blobs")
+    sha = sha256_file(src)
+    target = blobs.put(src, sha)
+    assert target.read_bytes() == src.read_bytes()
+    assert target == blobs.path_for(sha) and target.parent.name == sha[2:4]
+    assert blobs.put(src, sha) == target
+    assert blobs.verify(sha)
+    assert not list(target.parent.glob(".incoming-*"))
+
+
+def test_a_full_disk_is_reported_with_what_to_do(tmp_path: Path) -> None:
+    err = storage_error(OSError(errno.ENOSPC, "No space left on device"), tmp_path / "x")
+    assert isinstance(err, ArchiveError)
+    assert "Hết dung lượng đĩa" in err.vi and "chạy lại" in err.vi
+
+
+def test_a_postgres_that_does_not_answer_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError) as info:
+        Archive(tmp_path / "kho", db_url="postgresql+psycopg://postgres@127.0.0.1:1/none")
+    assert "PostgreSQL" in info.value.vi

@@ -1,0 +1,61 @@
+"""OCR of one scanned page: load, clean up, one Tesseract run, normalize, judge quality."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from ocr.cleanup import effective_dpi, prepare
+from ocr.loader import DEFAULT_MAX_PIXELS, load_page
+from ocr.quality import assess
+from ocr.tesseract import TesseractFailed, check_tesseract, run_tesseract
+from ocr.textnorm import normalize_text
+from ocr.types import PageResult
+from sohoa.errors import InputError
+
+
+def ocr_page(
+    path: Path, frame: int, *, lang: str = "vie", max_pixels: int = DEFAULT_MAX_PIXELS
+) -> PageResult:
+    """Read page `frame` (0-based) of the scan at `path`.
+
+    Raises InputError for a page that cannot be read (naming the file and page) and
+    MissingDependency when Tesseract or the language model is not installed. A blank page is
+    not an error: it comes back empty with needs_review.
+    """
+    path = Path(path)
+    version = check_tesseract(lang)
+    started = time.perf_counter()
+    loaded = load_page(path, frame, max_pixels=max_pixels)
+    width, height = loaded.image.size
+    dpi = effective_dpi(width, height, loaded.dpi)
+    image, report = prepare(loaded.image, dpi)
+    del loaded  # the original may be large; keep only the image Tesseract reads
+    cleaned = time.perf_counter()
+    try:
+        raw_text, raw_words = run_tesseract(image, lang=lang, dpi=dpi)
+    except TesseractFailed as exc:
+        raise InputError(
+            f"{path.name}, trang {frame + 1}: Tesseract không đọc được trang này ({exc});"
+            " hãy kiểm tra ảnh quét.",
+            f"{path.name}, page {frame + 1}: Tesseract could not read this page ({exc});"
+            " check the scan.",
+        ) from exc
+    done = time.perf_counter()
+    words = tuple(replace(w, text=normalize_text(w.text)) for w in raw_words)
+    quality = assess(words)
+    return PageResult(
+        text=normalize_text(raw_text),
+        words=words,
+        mean_confidence=quality.mean_confidence,
+        needs_review=quality.needs_review,
+        review_reasons=quality.reasons,
+        width=int(image.shape[1]),
+        height=int(image.shape[0]),
+        dpi=dpi,
+        cleanup=report,
+        engine=f"tesseract {version} {lang}",
+        ocr_seconds=round(done - cleaned, 4),
+        cleanup_seconds=round(cleaned - started, 4),
+    )

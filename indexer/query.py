@@ -195,10 +195,9 @@ def parse(query: str) -> Node:
     """Parse a query string into its AST; raises QueryError naming the problem."""
     parser = _Parser(query, _lex(query))
     node = parser.parse_or()
-    if parser.peek() is not None:
-        lexeme = parser.peek()
-        assert lexeme is not None
-        raise _error(f"thừa {lexeme.value!r}", f"unexpected {lexeme.value!r}", query, lexeme.at)
+    if (extra := parser.peek()) is not None:
+        # parse_or stops early only at a ")" it did not open
+        raise _error("thừa dấu ngoặc đóng", "unexpected closing parenthesis", query, extra.at)
     if node is None:
         raise _error("không có từ nào để tìm", "nothing to search for", query, 0)
     return node

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, select
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive_store.blobs import BlobStore
@@ -71,6 +72,12 @@ class Archive:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -93,12 +100,15 @@ def _make_engine(url: str) -> Engine:
 def _ensure_schema(engine: Engine, url: str) -> None:
     safe_url = engine.url.render_as_string(hide_password=True)
     try:
-        Base.metadata.create_all(engine)
+        _create_tables(engine)
         with Session(engine) as session:
             row = session.get(Meta, "schema_version")
             if row is None:
                 session.add(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
-                session.commit()
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()  # another process wrote it first
             elif int(row.value) > SCHEMA_VERSION:
                 raise ArchiveError(
                     vi=f"Kho {safe_url} được tạo bởi phiên bản sohoa mới hơn "
@@ -118,6 +128,20 @@ def _ensure_schema(engine: Engine, url: str) -> None:
             vi=f"Lỗi cơ sở dữ liệu {safe_url}: {exc}.",
             en=f"Database error on {safe_url}: {exc}.",
         ) from exc
+
+
+def _create_tables(engine: Engine) -> None:
+    """Create missing tables; tolerate another process creating them at the same moment."""
+    for attempt in range(10):
+        try:
+            Base.metadata.create_all(engine)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError) as exc:
+            if "already exists" not in str(exc) and "duplicate" not in str(exc).lower():
+                raise
+            if attempt == 9:
+                raise
+            time.sleep(0.1 * (attempt + 1))
 
 
 def schema_version(archive: Archive) -> int:

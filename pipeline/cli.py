@@ -21,6 +21,13 @@ from sohoa.errors import ExitCode, SohoaError
 from sohoa.i18n import t
 
 
+def open_archive(archive_dir: Path, *, create: bool = False) -> Archive:
+    """The archive for this command, closed when the command ends."""
+    archive = Archive(archive_dir, create=create)
+    click.get_current_context().call_on_close(archive.close)
+    return archive
+
+
 def _print_json(obj: object) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
@@ -117,7 +124,7 @@ def ingest(
 
     if workers < 0:
         raise click.BadParameter("must be 0 (all cores) or more", param_hint="--workers")
-    archive = Archive(archive_dir)
+    archive = open_archive(archive_dir, create=True)
     bar = ProgressBar(enabled=not as_json)
     try:
         report = run_ingest(
@@ -176,7 +183,7 @@ def show(archive_dir: Path, as_json: bool, doc_id: int, clearance: AccessLevel) 
 
     Example: sohoa show 3 --json
     """
-    archive = Archive(archive_dir, create=False)
+    archive = open_archive(archive_dir)
     record = store.document(archive, doc_id)
     check_access(record, clearance)
     view = document_view(record)
@@ -232,7 +239,7 @@ def search(
     """
     from indexer.backend import open_index
 
-    archive = Archive(archive_dir, create=False)
+    archive = open_archive(archive_dir)
     backend = open_index(archive.index_dir, engine)
     try:
         results = backend.search(
@@ -275,7 +282,7 @@ def reindex(archive_dir: Path, as_json: bool, engine: str | None, verify: bool) 
 
     Example: sohoa reindex --engine whoosh ; sohoa reindex --verify
     """
-    archive = Archive(archive_dir, create=False)
+    archive = open_archive(archive_dir)
     if verify:
         report = indexing.verify(archive)
         obj = {
@@ -315,7 +322,7 @@ def status(archive_dir: Path, as_json: bool) -> None:
 
     Example: sohoa status --json
     """
-    archive = Archive(archive_dir, create=False)
+    archive = open_archive(archive_dir)
     st = store.status(archive)
     check = indexing.verify(archive)
     obj = {

@@ -36,7 +36,9 @@ def rebuild(archive: Archive, engine: str | None = None) -> int:
     """A new index from the store (no OCR), swapped in atomically; returns the document count."""
     if engine is None:
         try:
-            engine = open_index(archive.index_dir).engine
+            current = open_index(archive.index_dir)
+            engine = current.engine
+            current.close()
         except IndexOutdated:
             engine = "tantivy"
     return rebuild_index(archive.index_dir, indexed_documents(archive), engine=engine)

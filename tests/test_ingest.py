@@ -92,16 +92,18 @@ def test_every_good_page_is_stored_and_every_bad_file_named(ingested: tuple[Path
     assert "không phải loại tệp được hỗ trợ" in reasons["bad/van-ban.docx"]
     for file, reason in reasons.items():
         assert Path(file).name in reason, reason
-    archive = Archive(archive_dir, create=False)
-    assert store.status(archive).pages == 4
+    with Archive(archive_dir, create=False) as archive:
+        assert store.status(archive).pages == 4
 
 
 def test_show_gives_pages_with_their_place_in_the_scan(ingested: tuple[Path, dict]) -> None:
     archive_dir, report = ingested
-    archive = Archive(archive_dir, create=False)
-    tif_doc = next(
-        d for d in report["documents"] if store.document(archive, d).source_path.endswith(".tif")
-    )
+    with Archive(archive_dir, create=False) as archive:
+        tif_doc = next(
+            d
+            for d in report["documents"]
+            if store.document(archive, d).source_path.endswith(".tif")
+        )
     code, shown = run_cli("show", str(tif_doc), "--archive", str(archive_dir), "--json")
     assert code == 0 and isinstance(shown, dict)
     assert set(shown) >= {"id", "title", "metadata", "access_level", "pages"}
@@ -129,8 +131,8 @@ def test_search_follows_the_diacritics_rules(
     archive_dir, _ = ingested
     code, found = run_cli("search", query, "--archive", str(archive_dir), "--json")
     assert code == 0 and isinstance(found, dict), found
-    archive = Archive(archive_dir, create=False)
-    files = {store.document(archive, h["doc_id"]).source_path for h in found["hits"]}
+    with Archive(archive_dir, create=False) as archive:
+        files = {store.document(archive, h["doc_id"]).source_path for h in found["hits"]}
     assert files == expected
     assert found["total"] == len(expected)
     assert all(h["pages"] and "[[" in h["pages"][0]["snippet"] for h in found["hits"])
@@ -154,7 +156,8 @@ def test_a_second_run_skips_stored_pages_and_reports_duplicates(
     code, third = run_cli("ingest", str(dup), "--archive", str(archive_dir), "--json")
     assert code == 0 and isinstance(third, dict)
     assert third["pages_done"] == 0 and third["pages_skipped"] == 1
-    assert store.status(Archive(archive_dir, create=False)).pages == 4
+    with Archive(archive_dir, create=False) as archive:
+        assert store.status(archive).pages == 4
 
 
 def test_reindex_and_status_work_without_ocr(ingested: tuple[Path, dict]) -> None:
@@ -189,8 +192,8 @@ def test_the_same_batch_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["pages_done"] == 1
     assert not (tmp_path / "kho" / "archive.db").exists()
-    archive = Archive(tmp_path / "kho", db_url=pg_url)
-    assert store.status(archive).pages == 1
+    with Archive(tmp_path / "kho", db_url=pg_url) as archive:
+        assert store.status(archive).pages == 1
     found = CliRunner(env=env).invoke(
         main, ["search", "tai lieu", "--archive", str(tmp_path / "kho"), "--json"]
     )

@@ -41,15 +41,14 @@ def test_killed_ingest_resumes_without_losing_or_duplicating_a_page(tmp_path: Pa
         "--json",
     ]
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     stored = 0
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         if (archive_dir / "archive.db").exists():
-            archive = Archive(archive_dir)
-            stored = store.status(archive).pages
-            archive.close()
+            with Archive(archive_dir) as archive:
+                stored = store.status(archive).pages
             if stored >= 3:
                 break
         time.sleep(0.05)
@@ -66,10 +65,9 @@ def test_killed_ingest_resumes_without_losing_or_duplicating_a_page(tmp_path: Pa
     assert report["pages_skipped"] >= stored
     assert len(report["documents"]) == PAGES
 
-    archive = Archive(archive_dir)
-    with archive.session() as s:
+    with Archive(archive_dir) as archive, archive.session() as s:
         rows = s.execute(select(Page.sha256, Page.source_page)).all()
         assert s.scalar(select(func.count(Page.id))) == PAGES
+        texts = sorted(store.document(archive, d).pages[0].text for d in report["documents"])
     assert len(set(rows)) == PAGES
-    texts = sorted(store.document(archive, d).pages[0].text for d in report["documents"])
     assert all(f"Trang số {i + 1} " in " ".join(texts) + " " for i in range(PAGES))

@@ -6,7 +6,8 @@ import io
 import math
 import random
 import unicodedata
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -37,9 +38,10 @@ class Line:
     underline: bool = False
     """A short rule under the line, as under "ĐẢNG CỘNG SẢN VIỆT NAM" (not part of the text)."""
     boxed: bool = False
-    """A frame around the line, as a stamped "MẬT" or "KHẨN" mark (not part of the text)."""
+    """A frame around the line, as a stamped mark (not part of the text). Tesseract reads frame
+    edges as "|", so the generators leave marks unframed."""
     space_before: float = 0.0
-    """Extra vertical space above the line, in line heights."""
+    """Extra vertical space above the line, in line heights (whole lines in column blocks)."""
 
 
 @dataclass(frozen=True)
@@ -47,18 +49,17 @@ class Block:
     """A run of lines in one column of the page.
 
     Layout: "full" blocks span the text width. A "left" block directly followed by a "right" block
-    share one row (the two-column header; "Nơi nhận" beside the signature); the row is as tall as
-    the taller of the two. Tesseract reads such a row left block first, then right block, and
-    `page_text` follows that order.
+    share one row (the two-column header; "Nơi nhận" beside the signature). Both columns of a row
+    sit on one grid of body lines, so lines beside each other share a baseline.
     """
 
     role: str
-    """header_left, header_right, page_number, marks, title, body, recipients, signature"""
+    """header_left, header_right, marks, title, body, page_number, recipients, signature"""
     lines: tuple[Line, ...]
     column: str = "full"
     """full | left | right"""
     space_before: float = 0.0
-    """Vertical space above the block (or the row), in line heights."""
+    """Vertical space above the block (for a row: the left block's), in body line heights."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,7 @@ class SynthDocument:
 
     pages: tuple[SynthPage, ...]
     metadata: dict[str, Any] = field(default_factory=dict)
-    """Ground truth: loai, ma_loai, so, ky_hieu, so_ky_hieu, ngay_ban_hanh (ISO), noi_ban_hanh,
-    co_quan_ban_hanh, co_quan_cap_tren, trich_yeu, quyen_han_ky, thay_mat, chuc_vu, nguoi_ky,
-    noi_nhan, do_mat, do_khan, so_trang, he_thong ("dang" or "nha_nuoc")."""
+    """Ground truth, as printed (see `party_document` for each key)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,7 +84,7 @@ class SynthDocument:
 
 A4_MM = (210.0, 297.0)
 # Margins of Vietnamese administrative documents (Nghị định 30/2020, Hướng dẫn 36-HD/VPTW):
-# top/bottom 20 mm, left 30 mm, right 15-20 mm.
+# top/bottom 20-25 mm, left 30-35 mm, right 15-20 mm.
 MARGIN_MM = {"top": 20.0, "bottom": 20.0, "left": 30.0, "right": 18.0}
 LEFT_COLUMN = 0.42  # share of the text width given to the left column of a two-column row
 COLUMN_GAP = 0.04  # share of the text width kept empty between the columns
@@ -99,34 +98,28 @@ _FONT_DIRS = (
     "/usr/share/fonts/truetype/noto",
     "/usr/share/fonts/truetype/dejavu",
 )
+# fmt: off
 _FONT_FILES = {
     "serif": [
-        (
-            "LiberationSerif-Regular",
-            "LiberationSerif-Bold",
-            "LiberationSerif-Italic",
-            "LiberationSerif-BoldItalic",
-        ),
+        ("LiberationSerif-Regular", "LiberationSerif-Bold", "LiberationSerif-Italic",
+         "LiberationSerif-BoldItalic"),
         ("NotoSerif-Regular", "NotoSerif-Bold", "NotoSerif-Italic", "NotoSerif-BoldItalic"),
         ("DejaVuSerif", "DejaVuSerif-Bold", "DejaVuSerif-Italic", "DejaVuSerif-BoldItalic"),
     ],
     "sans": [
-        (
-            "LiberationSans-Regular",
-            "LiberationSans-Bold",
-            "LiberationSans-Italic",
-            "LiberationSans-BoldItalic",
-        ),
+        ("LiberationSans-Regular", "LiberationSans-Bold", "LiberationSans-Italic",
+         "LiberationSans-BoldItalic"),
         ("NotoSans-Regular", "NotoSans-Bold", "NotoSans-Italic", "NotoSans-BoldItalic"),
         ("DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique", "DejaVuSans-BoldOblique"),
     ],
 }
+# fmt: on
 _STYLES = ("regular", "bold", "italic", "bold_italic")
 
 
 @cache
 def font_paths(family: str = "serif") -> dict[str, Path]:
-    """The TrueType files for a family ("serif" or "sans") that cover Vietnamese, by style."""
+    """The TrueType files of a family ("serif" or "sans") that covers Vietnamese, by style."""
     if family not in _FONT_FILES:
         raise ValueError(f"font must be 'serif' or 'sans', not {family!r}")
     for names in _FONT_FILES[family]:
@@ -157,16 +150,16 @@ class _Geometry:
     dpi: int
     size_pt: float
 
+    def mm(self, value: float) -> int:
+        return round(value / 25.4 * self.dpi)
+
     @property
     def width(self) -> int:
-        return round(A4_MM[0] / 25.4 * self.dpi)
+        return self.mm(A4_MM[0])
 
     @property
     def height(self) -> int:
-        return round(A4_MM[1] / 25.4 * self.dpi)
-
-    def mm(self, value: float) -> int:
-        return round(value / 25.4 * self.dpi)
+        return self.mm(A4_MM[1])
 
     @property
     def left(self) -> int:
@@ -188,8 +181,8 @@ class _Geometry:
     def size_px(self) -> float:
         return self.size_pt / 72.0 * self.dpi
 
-    def line_height(self, line: Line) -> float:
-        return LINE_SPACING * self.size_px * line.size
+    def line_height(self, size: float = 1.0) -> float:
+        return LINE_SPACING * self.size_px * size
 
     def column(self, column: str) -> tuple[int, int]:
         text_width = self.right - self.left
@@ -202,25 +195,25 @@ class _Geometry:
         return self.left, self.right
 
 
+# Pages are laid out (wrapped and paginated) once, at the base geometry; rendering at another
+# dpi scales them, so the ground truth does not depend on how a page is rendered.
 _BASE = _Geometry(BASE_DPI, BASE_SIZE_PT)
 
 
-def _text_width(text: str, line: Line, geo: _Geometry, family: str = "serif") -> float:
-    return _font(family, line.style, round(geo.size_px * line.size)).getlength(text)
+def _text_width(text: str, line: Line) -> float:
+    return _font("serif", line.style, round(_BASE.size_px * line.size)).getlength(text)
 
 
 def _wrap(text: str, proto: Line, column: str, *, first_indent: float = 0.0) -> list[Line]:
     """Break a paragraph into lines that fit the column at the base geometry."""
     x0, x1 = _BASE.column(column)
-    width = x1 - x0
     em = _BASE.size_px * proto.size
-    words = text.split()
     lines: list[Line] = []
     current: list[str] = []
     indent = first_indent
-    for word in words:
+    for word in text.split():
         trial = " ".join([*current, word])
-        if current and _text_width(trial, proto, _BASE) + indent * em > width:
+        if current and _text_width(trial, proto) + indent * em > x1 - x0:
             lines.append(_line_like(proto, " ".join(current), indent, last=False))
             current, indent = [word], 0.0
         else:
@@ -232,56 +225,67 @@ def _wrap(text: str, proto: Line, column: str, *, first_indent: float = 0.0) -> 
 
 def _line_like(proto: Line, text: str, indent: float, *, last: bool) -> Line:
     align = "left" if proto.align == "justify" and last else proto.align
-    return Line(text, proto.style, align, proto.size, indent, proto.underline, proto.boxed, 0.0)
+    return replace(proto, text=text, align=align, indent=indent, space_before=0.0)
 
 
 def _fit(line: Line, column: str) -> Line:
-    """Shrink a line that must stay on one line (a header) until it fits its column."""
+    """Shrink a line that must stay one line (a header) until it fits its column."""
     x0, x1 = _BASE.column(column)
-    width = _text_width(line.text, line, _BASE)
+    width = _text_width(line.text, line)
     if width <= x1 - x0:
         return line
-    size = math.floor(line.size * (x1 - x0) / width * 100) / 100
-    return Line(
-        line.text,
-        line.style,
-        line.align,
-        size,
-        line.indent,
-        line.underline,
-        line.boxed,
-        line.space_before,
-    )
+    return replace(line, size=math.floor(line.size * (x1 - x0) / width * 100) / 100)
 
 
 # ---------------------------------------------------------------------------------------------
-# Ground-truth text
+# Ground-truth text and error rates
 # ---------------------------------------------------------------------------------------------
 
 
 def _rows(page: SynthPage) -> list[tuple[Block, ...]]:
     rows: list[tuple[Block, ...]] = []
-    blocks = list(page.blocks)
+    blocks = page.blocks
     i = 0
     while i < len(blocks):
-        block = blocks[i]
-        if block.column == "left" and i + 1 < len(blocks) and blocks[i + 1].column == "right":
-            rows.append((block, blocks[i + 1]))
+        if blocks[i].column == "left" and i + 1 < len(blocks) and blocks[i + 1].column == "right":
+            rows.append((blocks[i], blocks[i + 1]))
             i += 2
         else:
-            rows.append((block,))
+            rows.append((blocks[i],))
             i += 1
     return rows
 
 
-def page_text(page: SynthPage) -> str:
-    """The page's text in Tesseract's reading order: blocks in order, a row's left block first.
+def _slots(block: Block) -> list[int]:
+    """Grid line index of each line of a column block (space_before counts whole lines)."""
+    out, slot = [], 0
+    for line in block.lines:
+        slot += round(line.space_before)
+        out.append(slot)
+        slot += 1
+    return out
 
-    Lines are separated by newlines and blocks by a blank line, as Tesseract prints them.
+
+def page_text(page: SynthPage | list[str]) -> str:
+    """The page's text in the reading order Tesseract (psm 3) gives.
+
+    Full-width blocks come in order, one line per printed line, blocks separated by a blank line.
+    In a two-column row Tesseract reads each grid line straight across, left text then right text
+    ("TỈNH ỦY BẮC GIANG ĐẢNG CỘNG SẢN VIỆT NAM", "Số 10-ĐA/TU Bắc Giang, ngày ..."); the truth
+    does the same, so CER measures recognition, not layout.
     """
     if isinstance(page, list):
         return "\n".join(page)
-    parts = ["\n".join(line.text for line in block.lines) for block in page.blocks]
+    parts = []
+    for row in _rows(page):
+        if len(row) == 1:
+            parts.append("\n".join(line.text for line in row[0].lines))
+            continue
+        slots: dict[int, list[str]] = {}
+        for block in row:
+            for slot, line in zip(_slots(block), block.lines, strict=True):
+                slots.setdefault(slot, []).append(line.text)
+        parts.append("\n".join(" ".join(slots[k]) for k in sorted(slots)))
     return "\n\n".join(part for part in parts if part)
 
 
@@ -303,7 +307,7 @@ def cer(ref: str, hyp: str) -> float:
 
 
 def wer(ref: str, hyp: str) -> float:
-    """Word error rate: word-level edit distance / reference word count (NFC, whitespace split)."""
+    """Word error rate: word edit distance / reference word count (NFC, split on whitespace)."""
     r, h = _normalize(ref).split(), _normalize(hyp).split()
     if not r:
         return 0.0 if not h else 1.0
@@ -311,9 +315,10 @@ def wer(ref: str, hyp: str) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# Vocabulary: written for this project; names and numbers are invented
+# Vocabulary and prose: written for this project; people, numbers and citations are invented
 # ---------------------------------------------------------------------------------------------
 
+# fmt: off
 PROVINCES = {
     "Bắc Giang": ["Yên Dũng", "Lục Nam", "Hiệp Hòa", "Tân Yên"],
     "Nghệ An": ["Diễn Châu", "Quỳnh Lưu", "Thanh Chương", "Đô Lương"],
@@ -324,95 +329,31 @@ PROVINCES = {
     "Hưng Yên": ["Khoái Châu", "Ân Thi", "Phù Cừ", "Tiên Lữ"],
     "Phú Thọ": ["Thanh Sơn", "Cẩm Khê", "Đoan Hùng", "Hạ Hòa"],
 }
-HO = [
-    "Nguyễn",
-    "Trần",
-    "Lê",
-    "Phạm",
-    "Hoàng",
-    "Vũ",
-    "Đặng",
-    "Bùi",
-    "Đỗ",
-    "Ngô",
-    "Dương",
-    "Lương",
-    "Phùng",
-    "Trịnh",
-    "Đinh",
-    "Lưu",
-]
-DEM = [
-    "Văn",
-    "Thị",
-    "Đức",
-    "Minh",
-    "Quang",
-    "Thanh",
-    "Hữu",
-    "Xuân",
-    "Ngọc",
-    "Thế",
-    "Đình",
-    "Khắc",
-    "Thu",
-    "Hồng",
-]
-TEN = [
-    "Hùng",
-    "Dũng",
-    "Thắng",
-    "Hường",
-    "Thủy",
-    "Phượng",
-    "Lực",
-    "Quyết",
-    "Nghĩa",
-    "Hạnh",
-    "Tuấn",
-    "Đạt",
-    "Sơn",
-    "Bằng",
-    "Khải",
-    "Duyệt",
-    "Thưởng",
-    "Yến",
-    "Lệ",
-    "Hiển",
-    "Cường",
-]
+HO = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô", "Dương",
+      "Lương", "Phùng", "Trịnh", "Đinh", "Lưu"]
+DEM = ["Văn", "Thị", "Đức", "Minh", "Quang", "Thanh", "Hữu", "Xuân", "Ngọc", "Thế", "Đình",
+       "Khắc", "Thu", "Hồng"]
+TEN = ["Hùng", "Dũng", "Thắng", "Hường", "Thủy", "Phượng", "Lực", "Quyết", "Nghĩa", "Hạnh",
+       "Tuấn", "Đạt", "Sơn", "Bằng", "Khải", "Duyệt", "Thưởng", "Yến", "Lệ", "Hiển", "Cường"]
+VILLAGES = ["Đông", "Tân Tiến", "Phúc Lâm", "Hạ Thượng", "Quyết Thắng", "Lãm Hạ", "Yên Ổn"]
 
-# Party document types: code -> (printed title, readable name).
+# Party document types: code -> (printed title, name). Công văn has no title.
 PARTY_TYPES = {
-    "NQ": ("NGHỊ QUYẾT", "Nghị quyết"),
-    "QĐ": ("QUYẾT ĐỊNH", "Quyết định"),
-    "CT": ("CHỈ THỊ", "Chỉ thị"),
-    "KL": ("KẾT LUẬN", "Kết luận"),
-    "QC": ("QUY CHẾ", "Quy chế"),
-    "TT": ("THÔNG TRI", "Thông tri"),
-    "HD": ("HƯỚNG DẪN", "Hướng dẫn"),
-    "TB": ("THÔNG BÁO", "Thông báo"),
-    "BC": ("BÁO CÁO", "Báo cáo"),
-    "KH": ("KẾ HOẠCH", "Kế hoạch"),
-    "CTr": ("CHƯƠNG TRÌNH", "Chương trình"),
-    "ĐA": ("ĐỀ ÁN", "Đề án"),
-    "PA": ("PHƯƠNG ÁN", "Phương án"),
-    "TTr": ("TỜ TRÌNH", "Tờ trình"),
-    "BB": ("BIÊN BẢN", "Biên bản"),
-    "CV": ("", "Công văn"),
+    "NQ": ("NGHỊ QUYẾT", "Nghị quyết"), "QĐ": ("QUYẾT ĐỊNH", "Quyết định"),
+    "CT": ("CHỈ THỊ", "Chỉ thị"), "KL": ("KẾT LUẬN", "Kết luận"), "QC": ("QUY CHẾ", "Quy chế"),
+    "TT": ("THÔNG TRI", "Thông tri"), "HD": ("HƯỚNG DẪN", "Hướng dẫn"),
+    "TB": ("THÔNG BÁO", "Thông báo"), "BC": ("BÁO CÁO", "Báo cáo"),
+    "KH": ("KẾ HOẠCH", "Kế hoạch"), "CTr": ("CHƯƠNG TRÌNH", "Chương trình"),
+    "ĐA": ("ĐỀ ÁN", "Đề án"), "PA": ("PHƯƠNG ÁN", "Phương án"), "TTr": ("TỜ TRÌNH", "Tờ trình"),
+    "BB": ("BIÊN BẢN", "Biên bản"), "CV": ("", "Công văn"),
 }
-# Which bodies plausibly issue which types (the rest issue the common ones).
+# Only a cấp ủy itself issues these; its bodies (ban, văn phòng, ủy ban kiểm tra) do not.
 _LEADING_ONLY = {"NQ", "CT", "KL", "TT", "QC"}
-
 STATE_TYPES = {
-    "QĐ": ("QUYẾT ĐỊNH", "Quyết định"),
-    "KH": ("KẾ HOẠCH", "Kế hoạch"),
-    "BC": ("BÁO CÁO", "Báo cáo"),
-    "TB": ("THÔNG BÁO", "Thông báo"),
-    "TTr": ("TỜ TRÌNH", "Tờ trình"),
-    "CT": ("CHỈ THỊ", "Chỉ thị"),
-    "HD": ("HƯỚNG DẪN", "Hướng dẫn"),
-    "CV": ("", "Công văn"),
+    "QĐ": ("QUYẾT ĐỊNH", "Quyết định"), "KH": ("KẾ HOẠCH", "Kế hoạch"),
+    "BC": ("BÁO CÁO", "Báo cáo"), "TB": ("THÔNG BÁO", "Thông báo"),
+    "TTr": ("TỜ TRÌNH", "Tờ trình"), "CT": ("CHỈ THỊ", "Chỉ thị"),
+    "HD": ("HƯỚNG DẪN", "Hướng dẫn"), "CV": ("", "Công văn"),
 }
 
 TOPICS = [
@@ -427,11 +368,11 @@ TOPICS = [
     "phòng, chống tham nhũng, lãng phí, tiêu cực",
     "xây dựng tổ chức cơ sở đảng trong sạch, vững mạnh",
     "công tác dân vận của hệ thống chính trị",
-    "tổ chức đại hội đảng bộ các cấp",
+    "chuẩn bị và tổ chức đại hội đảng bộ các cấp",
     "học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh",
     "công tác bảo vệ bí mật nhà nước",
     "thu, nộp, quản lý và sử dụng đảng phí",
-    "công tác thông tin đối ngoại và tuyên truyền",
+    "công tác thông tin đối ngoại và tuyên truyền miệng",
     "phát triển kinh tế tập thể, hợp tác xã",
     "xây dựng nông thôn mới gắn với đô thị văn minh",
     "công tác đào tạo, bồi dưỡng lý luận chính trị",
@@ -439,7 +380,7 @@ TOPICS = [
 ]
 STATE_TOPICS = [
     "ban hành Quy chế quản lý hồ sơ, tài liệu điện tử",
-    "triển khai số hóa tài liệu lưu trữ lịch sử",
+    "triển khai số hóa tài liệu lưu trữ lịch sử của tỉnh",
     "cải cách hành chính và nâng cao chỉ số năng lực cạnh tranh",
     "phòng, chống thiên tai và tìm kiếm cứu nạn",
     "kiện toàn Hội đồng xác định giá trị tài liệu",
@@ -448,156 +389,14 @@ STATE_TOPICS = [
     "bảo đảm trật tự an toàn giao thông dịp Tết Nguyên đán",
 ]
 
-
-# ---------------------------------------------------------------------------------------------
-# Issuing bodies
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Body:
-    code: str  # ký hiệu of the body: TU, HU, UBKTTU, QĐ-UBND's "UBND"...
-    header: tuple[str, ...]  # left header lines, upper case, top one is the superior
-    name: str  # co_quan_ban_hanh
-    superior: str | None  # co_quan_cap_tren
-    place: str  # noi_ban_hanh
-    signatures: tuple[tuple[str | None, str | None, str], ...]
-    # (quyen_han_ky, thay_mat, chuc_vu) choices, printed upper case
-    leading: bool  # a cấp ủy itself (may issue NQ, CT, KL)
-
-
-def _party_body(code: str, province: str, district: str) -> _Body:
-    tu = f"TỈNH ỦY {province.upper()}"
-    if code == "TU":
-        return _Body(
-            code,
-            (tu,),
-            f"Tỉnh ủy {province}",
-            None,
-            province,
-            (
-                ("T/M", "Ban Thường vụ", "Bí thư"),
-                ("T/M", "Ban Thường vụ", "Phó Bí thư"),
-                ("K/T", "Bí thư", "Phó Bí thư"),
-                ("T/L", "Ban Thường vụ", "Chánh Văn phòng"),
-            ),
-            True,
-        )
-    if code == "HU":
-        return _Body(
-            code,
-            (f"ĐẢNG BỘ TỈNH {province.upper()}", f"HUYỆN ỦY {district.upper()}"),
-            f"Huyện ủy {district}",
-            f"Đảng bộ tỉnh {province}",
-            district,
-            (
-                ("T/M", "Ban Thường vụ", "Bí thư"),
-                ("T/M", "Ban Thường vụ", "Phó Bí thư"),
-                ("K/T", "Bí thư", "Phó Bí thư"),
-            ),
-            True,
-        )
-    if code == "ĐU":
-        return _Body(
-            code,
-            (f"ĐẢNG BỘ TỈNH {province.upper()}", "ĐẢNG ỦY KHỐI CÁC CƠ QUAN"),
-            f"Đảng ủy Khối các cơ quan tỉnh {province}",
-            f"Đảng bộ tỉnh {province}",
-            province,
-            (("T/M", "Ban Thường vụ", "Bí thư"), ("K/T", "Bí thư", "Phó Bí thư")),
-            True,
-        )
-    units = {
-        "UBKTTU": (
-            "ỦY BAN KIỂM TRA",
-            "Ủy ban Kiểm tra",
-            (("T/M", "Ủy ban Kiểm tra", "Chủ nhiệm"), ("K/T", "Chủ nhiệm", "Phó Chủ nhiệm")),
-        ),
-        "BTCTU": (
-            "BAN TỔ CHỨC",
-            "Ban Tổ chức",
-            ((None, None, "Trưởng ban"), ("K/T", "Trưởng ban", "Phó Trưởng ban")),
-        ),
-        "VPTU": (
-            "VĂN PHÒNG",
-            "Văn phòng",
-            ((None, None, "Chánh Văn phòng"), ("K/T", "Chánh Văn phòng", "Phó Chánh Văn phòng")),
-        ),
-        "BTGTU": (
-            "BAN TUYÊN GIÁO",
-            "Ban Tuyên giáo",
-            ((None, None, "Trưởng ban"), ("K/T", "Trưởng ban", "Phó Trưởng ban")),
-        ),
-    }
-    if code not in units:
-        raise ValueError(f"unknown Party body {code!r}: use one of TU, HU, ĐU, {', '.join(units)}")
-    head, name, sigs = units[code]
-    return _Body(
-        code, (tu, head), f"{name} Tỉnh ủy {province}", f"Tỉnh ủy {province}", province, sigs, False
-    )
-
-
-PARTY_BODIES = ("TU", "HU", "ĐU", "UBKTTU", "BTCTU", "VPTU", "BTGTU")
-
-
-def _state_body(code: str, province: str, district: str) -> _Body:
-    if code == "UBND":
-        return _Body(
-            code,
-            ("ỦY BAN NHÂN DÂN", f"TỈNH {province.upper()}"),
-            f"Ủy ban nhân dân tỉnh {province}",
-            None,
-            province,
-            (("TM.", "Ủy ban nhân dân", "Chủ tịch"), ("KT.", "Chủ tịch", "Phó Chủ tịch")),
-            True,
-        )
-    if code == "UBND-H":
-        return _Body(
-            "UBND",
-            ("ỦY BAN NHÂN DÂN", f"HUYỆN {district.upper()}"),
-            f"Ủy ban nhân dân huyện {district}",
-            None,
-            district,
-            (("TM.", "Ủy ban nhân dân", "Chủ tịch"), ("KT.", "Chủ tịch", "Phó Chủ tịch")),
-            True,
-        )
-    if code == "SNV":
-        return _Body(
-            code,
-            (f"UBND TỈNH {province.upper()}", "SỞ NỘI VỤ"),
-            f"Sở Nội vụ tỉnh {province}",
-            f"Ủy ban nhân dân tỉnh {province}",
-            province,
-            ((None, None, "Giám đốc"), ("KT.", "Giám đốc", "Phó Giám đốc")),
-            False,
-        )
-    raise ValueError(f"unknown state body {code!r}: use UBND, UBND-H or SNV")
-
-
-# ---------------------------------------------------------------------------------------------
-# Prose
-# ---------------------------------------------------------------------------------------------
-
-
-def _name(rng: random.Random) -> str:
-    return f"{rng.choice(HO)} {rng.choice(DEM)} {rng.choice(TEN)}"
-
-
-def _slash_date(rng: random.Random, before: int) -> str:
-    # In-text citations print day and month without padding ("ngày 01/7/2014" keeps the day's
-    # zero in most documents; months < 10 are written without it).
-    year = rng.randint(1997, before)
-    return f"{rng.randint(1, 28):02d}/{rng.randint(1, 12)}/{year}"
-
-
-_SENTENCES = [
+PARTY_SENTENCES = [
     "Thực hiện {ref} của {ref_body} về {topic}, {short} đã lãnh đạo, chỉ đạo các cấp ủy, tổ chức "
     "đảng quán triệt và triển khai thực hiện nghiêm túc, đạt được nhiều kết quả quan trọng.",
     "Công tác kiểm tra, giám sát và thi hành kỷ luật đảng được tăng cường; Ủy ban Kiểm tra các "
     "cấp đã chủ động tham mưu, giúp cấp ủy xây dựng chương trình, kế hoạch kiểm tra, giám sát sát "
     "với tình hình thực tế ở địa phương, cơ sở.",
-    "Trong năm {year}, toàn Đảng bộ đã kết nạp được {n1} đảng viên mới, nâng tổng số đảng viên lên "
-    "{n2} đồng chí, sinh hoạt tại {n3} chi bộ, đảng bộ cơ sở.",
+    "Trong năm {prev_year}, toàn Đảng bộ đã kết nạp được {n1} đảng viên mới, nâng tổng số đảng "
+    "viên lên {n2} đồng chí, sinh hoạt tại {n3} chi bộ, đảng bộ cơ sở.",
     "Bên cạnh những kết quả đạt được, vẫn còn một số hạn chế, khuyết điểm: chất lượng sinh hoạt "
     "chi bộ ở một số nơi chưa cao, nội dung sinh hoạt còn đơn điệu; việc phát hiện, bồi dưỡng quần "
     "chúng ưu tú để kết nạp vào Đảng có lúc, có nơi chưa được quan tâm đúng mức.",
@@ -608,12 +407,12 @@ _SENTENCES = [
     "cách Hồ Chí Minh gắn với nhiệm vụ xây dựng, chỉnh đốn Đảng và hệ thống chính trị.",
     "Giao {dept} chủ trì, phối hợp với các cơ quan liên quan theo dõi, đôn đốc, kiểm tra việc thực "
     "hiện; định kỳ {period} báo cáo {boss} kết quả thực hiện.",
-    "Qua kiểm tra {n1} tổ chức đảng và {n3} đảng viên khi có dấu hiệu vi phạm, Ủy ban Kiểm tra đã "
-    "kết luận {n4} đảng viên có vi phạm đến mức phải xem xét, thi hành kỷ luật.",
+    "Qua kiểm tra {n4} tổ chức đảng và {n5} đảng viên khi có dấu hiệu vi phạm, Ủy ban Kiểm tra đã "
+    "kết luận {n6} đảng viên có vi phạm đến mức phải xem xét, thi hành kỷ luật.",
     "Đẩy mạnh ứng dụng công nghệ thông tin, chuyển đổi số trong hoạt động của các cơ quan đảng; số "
     "hóa tài liệu lưu trữ, bảo đảm an toàn, bảo mật thông tin theo quy định.",
-    "Phấn đấu đến năm {year2}, có trên {p1}% tổ chức cơ sở đảng được đánh giá, xếp loại hoàn thành "
-    "tốt nhiệm vụ trở lên; {p2}% chi bộ duy trì sinh hoạt định kỳ theo đúng quy định.",
+    "Phấn đấu đến năm {goal_year}, có trên {p1}% tổ chức cơ sở đảng được đánh giá, xếp loại hoàn "
+    "thành tốt nhiệm vụ trở lên; {p2}% chi bộ duy trì sinh hoạt định kỳ theo đúng quy định.",
     "Ngày {sdate}, {boss} đã tổ chức hội nghị sơ kết việc thực hiện {ref}, đánh giá những kết quả "
     "đạt được, chỉ rõ hạn chế, khuyết điểm và đề ra nhiệm vụ, giải pháp trong thời gian tới.",
     "Đề nghị các huyện ủy, thành ủy, đảng ủy trực thuộc nghiêm túc triển khai thực hiện; quá trình "
@@ -621,20 +420,51 @@ _SENTENCES = [
     "Công tác bảo vệ bí mật nhà nước được thực hiện nghiêm; tài liệu mật được quản lý, sử dụng, "
     "lưu trữ đúng quy định, không để xảy ra lộ, lọt bí mật của Đảng và Nhà nước.",
     "Tình hình kinh tế - xã hội của tỉnh tiếp tục phát triển ổn định; tốc độ tăng trưởng kinh tế "
-    "ước đạt {g}%, thu ngân sách nhà nước trên địa bàn đạt {t} tỷ đồng, đời sống vật chất và tinh "
-    "thần của nhân dân từng bước được nâng lên.",
+    "ước đạt {growth}%, thu ngân sách nhà nước trên địa bàn đạt {money} tỷ đồng, đời sống vật chất "
+    "và tinh thần của nhân dân từng bước được nâng lên.",
     "Quốc phòng, an ninh được giữ vững, trật tự an toàn xã hội được bảo đảm; công tác dân vận, mặt "
     "trận và các đoàn thể chính trị - xã hội có nhiều đổi mới, hướng mạnh về cơ sở.",
     "Thường trực Ủy ban Kiểm tra đã xem xét, kết luận đồng chí {person}, đảng viên chi bộ thôn "
     "{village}, đã vi phạm quy định về những điều đảng viên không được làm.",
     "Việc lập hồ sơ và giao nộp tài liệu vào lưu trữ cơ quan được thực hiện theo Quy định số "
-    "{n5}-QĐ/TW, ngày {sdate}; hồ sơ được sắp xếp, biên mục và xác định thời hạn bảo quản đầy đủ.",
+    "{n7}-QĐ/TW, ngày {sdate2}; hồ sơ được sắp xếp, biên mục và xác định thời hạn bảo quản đầy đủ.",
     "Cấp ủy các cấp thường xuyên nắm bắt tình hình tư tưởng của cán bộ, đảng viên và nhân dân; kịp "
     "thời định hướng dư luận xã hội, đấu tranh phản bác các quan điểm sai trái, thù địch.",
     "Mỗi cán bộ, đảng viên, trước hết là người đứng đầu, phải nêu cao tinh thần trách nhiệm, gương "
     "mẫu trong lời nói và việc làm, giữ gìn phẩm chất đạo đức, lối sống trong sạch.",
-    "Tổng kinh phí thực hiện dự kiến khoảng {t} triệu đồng, được bố trí từ nguồn ngân sách của "
-    "tỉnh và các nguồn huy động hợp pháp khác.",
+    "Tổng kinh phí thực hiện dự kiến khoảng {money2} triệu đồng, được bố trí từ nguồn ngân sách "
+    "của tỉnh và các nguồn huy động hợp pháp khác.",
+    "Các chi bộ thực hiện nghiêm chế độ sinh hoạt định kỳ hằng tháng, sinh hoạt chuyên đề ít nhất "
+    "mỗi quý một lần; nội dung sinh hoạt gắn với nhiệm vụ chính trị của cơ quan, đơn vị.",
+    "Thủ trưởng cơ quan, đơn vị chịu trách nhiệm trước cấp ủy cùng cấp về kết quả thực hiện; kịp "
+    "thời biểu dương, khen thưởng tập thể, cá nhân có thành tích xuất sắc.",
+]
+STATE_SENTENCES = [
+    "Thực hiện {ref} của {ref_body} về {topic}, {short} đã chỉ đạo các sở, ban, ngành và Ủy ban "
+    "nhân dân các huyện, thành phố triển khai thực hiện đồng bộ, đạt kết quả tích cực.",
+    "Các cơ quan, đơn vị rà soát, thống kê hồ sơ, tài liệu đang bảo quản; lựa chọn tài liệu có giá "
+    "trị để số hóa, bảo đảm tính xác thực, toàn vẹn của dữ liệu.",
+    "Tổng kinh phí thực hiện dự kiến khoảng {money2} triệu đồng, từ nguồn ngân sách tỉnh năm "
+    "{year} và các nguồn hợp pháp khác.",
+    "Giao {dept} chủ trì, phối hợp với Sở Tài chính và các cơ quan liên quan hướng dẫn, kiểm tra "
+    "việc thực hiện; định kỳ {period} tổng hợp, báo cáo {boss}.",
+    "Trong năm {prev_year}, toàn tỉnh đã giải quyết {n4} hồ sơ thủ tục hành chính, trong đó "
+    "{p1}% hồ sơ được giải quyết trước và đúng hạn, không để xảy ra tình trạng nhũng nhiễu.",
+    "Bên cạnh kết quả đạt được, việc triển khai ở một số địa phương còn chậm, chưa đồng bộ; cơ sở "
+    "vật chất, trang thiết bị phục vụ công tác lưu trữ còn thiếu, chưa đáp ứng yêu cầu.",
+    "Ủy ban nhân dân các huyện, thành phố chỉ đạo Ủy ban nhân dân cấp xã bố trí lực lượng, phương "
+    "tiện sẵn sàng ứng phó khi có tình huống xảy ra, bảo đảm an toàn tính mạng và tài sản của nhân "
+    "dân.",
+    "Ngày {sdate}, {boss} đã tổ chức hội nghị đánh giá kết quả thực hiện {ref}, chỉ rõ những tồn "
+    "tại, hạn chế và đề ra giải pháp khắc phục trong thời gian tới.",
+    "Tốc độ tăng trưởng tổng sản phẩm trên địa bàn ước đạt {growth}%; thu ngân sách nhà nước đạt "
+    "{money} tỷ đồng, vượt dự toán được giao.",
+    "Thủ trưởng các sở, ban, ngành, Chủ tịch Ủy ban nhân dân các huyện, thành phố chịu trách nhiệm "
+    "trước Chủ tịch Ủy ban nhân dân tỉnh về kết quả thực hiện nhiệm vụ được giao.",
+    "Hồ sơ, tài liệu hết giá trị được lập danh mục, trình Hội đồng xác định giá trị tài liệu xem "
+    "xét, quyết định hủy theo đúng trình tự, thủ tục quy định.",
+    "Quá trình thực hiện, nếu có khó khăn, vướng mắc, các cơ quan, đơn vị kịp thời phản ánh về "
+    "{dept} để tổng hợp, báo cáo Ủy ban nhân dân tỉnh xem xét, giải quyết.",
 ]
 
 _HEADINGS = {
@@ -652,62 +482,248 @@ _HEADINGS = {
     ],
     "HD": ["I. YÊU CẦU CHUNG", "II. NỘI DUNG CỤ THỂ", "III. TỔ CHỨC THỰC HIỆN"],
     "CTr": ["I. MỤC TIÊU", "II. NHIỆM VỤ TRỌNG TÂM", "III. TỔ CHỨC THỰC HIỆN"],
+    "PA": ["I. MỤC ĐÍCH, YÊU CẦU", "II. PHƯƠNG ÁN THỰC HIỆN", "III. TỔ CHỨC THỰC HIỆN"],
     "NQ": ["I. TÌNH HÌNH VÀ NGUYÊN NHÂN", "II. QUAN ĐIỂM, MỤC TIÊU", "III. NHIỆM VỤ, GIẢI PHÁP"],
 }
-_SUBHEADINGS = [
-    "Kết quả đạt được",
-    "Hạn chế, khuyết điểm",
-    "Nguyên nhân",
-    "Mục tiêu cụ thể",
-    "Nhiệm vụ trọng tâm",
-    "Giải pháp chủ yếu",
-    "Phân công nhiệm vụ",
-]
+_SUBHEADINGS = ["Kết quả đạt được", "Hạn chế, khuyết điểm", "Nguyên nhân", "Mục tiêu cụ thể",
+                "Nhiệm vụ trọng tâm", "Giải pháp chủ yếu", "Phân công nhiệm vụ"]
+# fmt: on
 
 
-def _fill(rng: random.Random, template: str, ctx: dict[str, str], year: int) -> str:
-    values = {
-        "n1": str(rng.randint(12, 480)),
-        "n2": f"{rng.randint(20, 98)}.{rng.randint(0, 999):03d}",
-        "n3": str(rng.randint(30, 900)),
-        "n4": str(rng.randint(2, 40)),
-        "n5": str(rng.randint(60, 300)),
-        "p1": str(rng.choice([75, 80, 85, 90])),
-        "p2": str(rng.choice([95, 98, 100])),
-        "g": f"{rng.randint(5, 14)},{rng.randint(1, 9)}",
-        "t": f"{rng.randint(1, 19)}.{rng.randint(0, 999):03d}",
-        "year": str(year - 1),
-        "year2": str(year + rng.randint(2, 8)),
-        "sdate": _slash_date(rng, year),
-        "person": _name(rng),
-        "village": rng.choice(["Đông", "Tân Tiến", "Phúc Lâm", "Hạ Thượng", "Quyết Thắng", "Lãm"]),
-        "period": rng.choice(["6 tháng, hằng năm", "hằng quý", "hằng năm"]),
-        "topic": rng.choice(TOPICS),
-    }
-    values.update(ctx)
-    return template.format(**values)
+def _name(rng: random.Random) -> str:
+    return f"{rng.choice(HO)} {rng.choice(DEM)} {rng.choice(TEN)}"
 
 
-def _prose(rng: random.Random, ctx: dict[str, str], year: int, n_sentences: int) -> str:
-    return " ".join(_fill(rng, rng.choice(_SENTENCES), ctx, year) for _ in range(n_sentences))
+def _month(month: int) -> str:
+    # Nghị định 30/2020: months 1 and 2 (and days below 10) are written with a leading zero.
+    return f"{month:02d}" if month < 3 else str(month)
+
+
+def _slash_date(rng: random.Random, before: int) -> str:
+    """An in-text citation date, as "ngày 01/7/2014"."""
+    year = rng.randint(before - 12, before - 1)
+    return f"{rng.randint(1, 28):02d}/{_month(rng.randint(1, 12))}/{year}"
+
+
+def _long_date(day: date) -> str:
+    return f"ngày {day.day:02d} tháng {_month(day.month)} năm {day.year}"
+
+
+def _date_line(place: str, day: date) -> str:
+    return f"{place}, {_long_date(day)}"
+
+
+class _Prose:
+    """Sentences for one document: each template is used once before any repeats."""
+
+    def __init__(self, rng: random.Random, ctx: dict[str, str], year: int, state: bool) -> None:
+        self.rng, self.ctx, self.year = rng, ctx, year
+        self.templates = STATE_SENTENCES if state else PARTY_SENTENCES
+        self.deck: list[str] = []
+
+    def sentence(self) -> str:
+        if not self.deck:
+            self.deck = list(self.templates)
+            self.rng.shuffle(self.deck)
+        return self._fill(self.deck.pop())
+
+    def paragraph(self, n: int) -> str:
+        return " ".join(self.sentence() for _ in range(n))
+
+    def _fill(self, template: str) -> str:
+        rng, year = self.rng, self.year
+        values = {
+            "n1": str(rng.randint(12, 480)),
+            "n2": f"{rng.randint(20, 98)}.{rng.randint(0, 999):03d}",
+            "n3": str(rng.randint(300, 900)),
+            "n4": str(rng.randint(12, 160)),
+            "n5": str(rng.randint(20, 300)),
+            "n6": str(rng.randint(2, 19)),
+            "n7": str(rng.randint(60, 300)),
+            "p1": str(rng.choice([75, 80, 85, 90])),
+            "p2": str(rng.choice([95, 98, 100])),
+            "growth": f"{rng.randint(5, 14)},{rng.randint(1, 9)}",
+            "money": f"{rng.randint(1, 19)}.{rng.randint(0, 999):03d}",
+            "money2": f"{rng.randint(1, 19)}.{rng.randint(0, 999):03d}",
+            "year": str(year),
+            "prev_year": str(year - 1),
+            "goal_year": str(year + rng.randint(2, 8)),
+            "sdate": _slash_date(rng, year),
+            "sdate2": _slash_date(rng, year),
+            "person": _name(rng),
+            "village": rng.choice(VILLAGES),
+            "period": rng.choice(["6 tháng, hằng năm", "hằng quý", "hằng năm"]),
+            "topic": rng.choice(STATE_TOPICS if self.templates is STATE_SENTENCES else TOPICS),
+        }
+        values.update(self.ctx)
+        return template.format(**values)
+
+
+def _citation(rng: random.Random) -> str:
+    code, name = rng.choice([("NQ", "Nghị quyết"), ("CT", "Chỉ thị"), ("KL", "Kết luận")])
+    return f"{name} số {rng.randint(1, 90)}-{code}/TW"
 
 
 def corpus_page_text(seed: int, n_words: int) -> str:
-    """About n_words of Vietnamese administrative prose, fast (no rendering), for search tests."""
-    rng = random.Random(seed)
+    """Exactly n_words of Vietnamese administrative prose, fast (no rendering), for search tests."""
+    rng = random.Random(f"corpus-{seed}")
     province = rng.choice(list(PROVINCES))
     ctx = {
         "short": f"Ban Thường vụ Tỉnh ủy {province}",
         "boss": "Ban Thường vụ Tỉnh ủy",
-        "dept": "Văn phòng Tỉnh ủy",
-        "ref": f"Nghị quyết số {rng.randint(1, 60)}-NQ/TW",
-        "ref_body": "Bộ Chính trị",
+        "dept": rng.choice(["Văn phòng Tỉnh ủy", "Ban Tổ chức Tỉnh ủy", "Ủy ban Kiểm tra Tỉnh ủy"]),
+        "ref": _citation(rng),
+        "ref_body": rng.choice(["Bộ Chính trị", "Ban Bí thư"]),
     }
-    year = rng.randint(1998, 2024)
+    prose = _Prose(rng, ctx, rng.randint(1998, 2024), state=rng.random() < 0.2)
     words: list[str] = []
     while len(words) < n_words:
-        words.extend(_fill(rng, rng.choice(_SENTENCES), ctx, year).split())
+        words.extend(prose.sentence().split())
     return " ".join(words[:n_words])
+
+
+# ---------------------------------------------------------------------------------------------
+# Issuing bodies
+# ---------------------------------------------------------------------------------------------
+
+_Signature = tuple[str | None, str | None, str]  # (quyen_han_ky, thay_mat, chuc_vu)
+
+
+@dataclass(frozen=True)
+class _Body:
+    code: str  # the body's part of the ký hiệu: TU, HU, UBKTTU, UBND...
+    header: tuple[str, ...]  # left header lines as printed, the superior first
+    name: str  # co_quan_ban_hanh
+    superior: str | None  # co_quan_cap_tren
+    place: str  # noi_ban_hanh
+    signatures: tuple[_Signature, ...]
+    leading: bool  # a cấp ủy (or an Ủy ban nhân dân) itself
+
+
+PARTY_BODIES = ("TU", "HU", "ĐU", "UBKTTU", "BTCTU", "VPTU", "BTGTU")
+STATE_BODIES = ("UBND", "UBND-H", "SNV")
+
+_TU_SIGNATURES: tuple[_Signature, ...] = (
+    ("T/M", "Ban Thường vụ", "Bí thư"),
+    ("T/M", "Ban Thường vụ", "Phó Bí thư"),
+    ("K/T", "Bí thư", "Phó Bí thư"),
+    ("T/L", "Ban Thường vụ", "Chánh Văn phòng"),
+)
+# fmt: off
+_TU_UNITS: dict[str, tuple[str, str, tuple[_Signature, ...]]] = {
+    "UBKTTU": ("ỦY BAN KIỂM TRA", "Ủy ban Kiểm tra",
+               (("T/M", "Ủy ban Kiểm tra", "Chủ nhiệm"), ("K/T", "Chủ nhiệm", "Phó Chủ nhiệm"))),
+    "BTCTU": ("BAN TỔ CHỨC", "Ban Tổ chức",
+              ((None, None, "Trưởng ban"), ("K/T", "Trưởng ban", "Phó Trưởng ban"))),
+    "VPTU": ("VĂN PHÒNG", "Văn phòng",
+             ((None, None, "Chánh Văn phòng"), ("K/T", "Chánh Văn phòng", "Phó Chánh Văn phòng"))),
+    "BTGTU": ("BAN TUYÊN GIÁO", "Ban Tuyên giáo",
+              ((None, None, "Trưởng ban"), ("K/T", "Trưởng ban", "Phó Trưởng ban"))),
+}
+# fmt: on
+
+
+def _party_body(code: str, province: str, district: str) -> _Body:
+    tu, db = f"TỈNH ỦY {province.upper()}", f"ĐẢNG BỘ TỈNH {province.upper()}"
+    if code == "TU":
+        return _Body(code, (tu,), f"Tỉnh ủy {province}", None, province, _TU_SIGNATURES, True)
+    if code == "HU":
+        return _Body(
+            code,
+            (db, f"HUYỆN ỦY {district.upper()}"),
+            f"Huyện ủy {district}",
+            f"Đảng bộ tỉnh {province}",
+            district,
+            _TU_SIGNATURES[:3],
+            True,
+        )
+    if code == "ĐU":
+        return _Body(
+            code,
+            (db, "ĐẢNG ỦY KHỐI CÁC CƠ QUAN"),
+            f"Đảng ủy Khối các cơ quan tỉnh {province}",
+            f"Đảng bộ tỉnh {province}",
+            province,
+            _TU_SIGNATURES[:3],
+            True,
+        )
+    if code not in _TU_UNITS:
+        raise ValueError(f"unknown Party body {code!r}: use one of {', '.join(PARTY_BODIES)}")
+    head, name, signatures = _TU_UNITS[code]
+    return _Body(
+        code,
+        (tu, head),
+        f"{name} Tỉnh ủy {province}",
+        f"Tỉnh ủy {province}",
+        province,
+        signatures,
+        False,
+    )
+
+
+def _state_body(code: str, province: str, district: str) -> _Body:
+    ubnd: tuple[_Signature, ...] = (
+        ("TM.", "Ủy ban nhân dân", "Chủ tịch"),
+        ("KT.", "Chủ tịch", "Phó Chủ tịch"),
+    )
+    if code == "UBND":
+        return _Body(
+            code,
+            ("ỦY BAN NHÂN DÂN", f"TỈNH {province.upper()}"),
+            f"Ủy ban nhân dân tỉnh {province}",
+            None,
+            province,
+            ubnd,
+            True,
+        )
+    if code == "UBND-H":
+        return _Body(
+            "UBND",
+            ("ỦY BAN NHÂN DÂN", f"HUYỆN {district.upper()}"),
+            f"Ủy ban nhân dân huyện {district}",
+            None,
+            district,
+            ubnd,
+            True,
+        )
+    if code == "SNV":
+        return _Body(
+            code,
+            (f"UBND TỈNH {province.upper()}", "SỞ NỘI VỤ"),
+            f"Sở Nội vụ tỉnh {province}",
+            f"Ủy ban nhân dân tỉnh {province}",
+            province,
+            ((None, None, "Giám đốc"), ("KT.", "Giám đốc", "Phó Giám đốc")),
+            False,
+        )
+    raise ValueError(f"unknown state body {code!r}: use one of {', '.join(STATE_BODIES)}")
+
+
+def _departments(org: _Body, party: bool) -> list[str]:
+    """Who is charged with following a document up, within reach of its issuer."""
+    if party:
+        return ["Văn phòng Tỉnh ủy", "Ban Tổ chức Tỉnh ủy", "Ủy ban Kiểm tra Tỉnh ủy"]
+    if org.place in PROVINCES:
+        return ["Giám đốc Sở Nội vụ", "Chánh Văn phòng Ủy ban nhân dân tỉnh"]
+    return ["Trưởng phòng Nội vụ", "Chánh Văn phòng HĐND và UBND huyện"]
+
+
+def _recipients(rng: random.Random, org: _Body, party: bool) -> list[str]:
+    # fmt: off
+    if party:
+        pool = ["Ban Bí thư Trung ương Đảng", "Văn phòng Trung ương Đảng", "Ban Thường vụ Tỉnh ủy",
+                "Các ban đảng, Văn phòng Tỉnh ủy", "Các huyện ủy, thành ủy trực thuộc",
+                "Ủy ban Kiểm tra Tỉnh ủy", "Các đồng chí Tỉnh ủy viên", "Báo điện tử của tỉnh"]
+        keep = "Lưu Văn phòng Tỉnh ủy" if org.code in ("TU", "VPTU") else f"Lưu {org.code}"
+    else:
+        pool = ["Văn phòng Chính phủ", "Bộ Nội vụ", "Thường trực Tỉnh ủy", "Thường trực HĐND tỉnh",
+                "Chủ tịch, các Phó Chủ tịch UBND tỉnh", "Các sở, ban, ngành của tỉnh",
+                "UBND các huyện, thành phố", "Cổng thông tin điện tử tỉnh"]
+        keep = "Lưu: VT"
+    # fmt: on
+    if org.code == "TU":
+        pool = [p for p in pool if p != "Ban Thường vụ Tỉnh ủy"]
+    return [*rng.sample(pool, rng.randint(2, 5)), keep]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -727,21 +743,9 @@ def _check_choice(value: str | None, allowed: tuple[str, ...], what: str) -> str
     raise ValueError(f"{what} must be one of {', '.join(allowed)} or None, not {value!r}")
 
 
-def _pick_date(rng: random.Random) -> date:
-    return date(1995, 1, 1) + timedelta(days=rng.randint(0, 365 * 29))
-
-
-def _date_line(place: str, day: date) -> str:
-    return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
-
-
-def _title_lines(title: str, trich_yeu: str, party: bool) -> list[Line]:
-    lines = [Line(title, "bold", "center", 1.1, space_before=0.8)]
-    # Party titles print the trích yếu in bold upper-case-initial; state ones start "Về ...".
-    proto = Line("", "bold", "center", 1.0)
-    text = trich_yeu[0].upper() + trich_yeu[1:] if party else trich_yeu
-    lines.extend(_wrap(text, proto, "full"))
-    return lines
+def _pick_date(rng: random.Random, first_year: int) -> date:
+    start = date(first_year, 1, 1)
+    return start + timedelta(days=rng.randint(0, (date(2024, 12, 31) - start).days))
 
 
 def party_document(
@@ -752,55 +756,62 @@ def party_document(
     do_mat: str | None = None,
     do_khan: str | None = None,
     pages: int = 1,
+    number: int | None = None,
+    province: str | None = None,
 ) -> SynthDocument:
-    """A Party document (ĐẢNG CỘNG SẢN VIỆT NAM form, "Số 10-ĐA/TU"), deterministic in seed.
+    """A Party document (ĐẢNG CỘNG SẢN VIỆT NAM form, "Số 10-ĐA/TU"), deterministic in its args.
 
-    kind is a type code (NQ, QĐ, CT, KL, TB, BC, KH, CTr, ĐA, HD, CV, BB, TTr, ...), body an
-    issuing body code (TU, HU, ĐU, UBKTTU, BTCTU, VPTU, BTGTU); both random when None.
+    kind: type code (NQ, QĐ, CT, KL, QC, TT, HD, TB, BC, KH, CTr, ĐA, PA, TTr, BB, CV); body:
+    issuing body (TU, HU, ĐU, UBKTTU, BTCTU, VPTU, BTGTU); number and province (a key of
+    PROVINCES): random when None. pages: exactly this many pages.
+
+    metadata keys (ground truth as printed): he_thong ("dang" | "nha_nuoc"), loai (type name,
+    "Đề án"), ma_loai ("ĐA"), so (int), ky_hieu ("ĐA/TU"), so_ky_hieu ("10-ĐA/TU"),
+    ngay_ban_hanh (ISO date), noi_ban_hanh ("Bắc Giang"), co_quan_ban_hanh ("Ủy ban Kiểm tra Tỉnh
+    ủy Bắc Giang"), co_quan_cap_tren ("Tỉnh ủy Bắc Giang" or None), trich_yeu (after the title,
+    first letter upper case; for a công văn the text after "V/v"), quyen_han_ky ("T/M", "K/T",
+    "T/L"; state "TM.", "KT."; None when the head signs), thay_mat (on whose behalf: "Ban Thường
+    vụ", "Bí thư"; None), chuc_vu ("Phó Bí thư"), nguoi_ky, noi_nhan (items without "- " and end
+    punctuation), do_mat ("Mật", "Tối mật", None), do_khan ("Khẩn", "Thượng khẩn", "Hỏa tốc",
+    None), so_trang, seed.
     """
     rng = random.Random(f"party-{seed}")
-    province = rng.choice(list(PROVINCES))
+    province = _check_province(province or rng.choice(list(PROVINCES)))
     district = rng.choice(PROVINCES[province])
     body_code = body or rng.choice(PARTY_BODIES)
     org = _party_body(body_code, province, district)
     if kind is None:
-        allowed = [k for k in PARTY_TYPES if org.leading or k not in _LEADING_ONLY]
-        kind = rng.choice(allowed)
+        kind = rng.choice([k for k in PARTY_TYPES if org.leading or k not in _LEADING_ONLY])
     if kind not in PARTY_TYPES:
-        raise ValueError(
-            f"unknown Party document type {kind!r}: use one of {', '.join(PARTY_TYPES)}"
-        )
-    title, loai = PARTY_TYPES[kind]
-    number = rng.randint(1, 420)
+        raise ValueError(f"unknown Party type {kind!r}: use one of {', '.join(PARTY_TYPES)}")
+    number = number if number is not None else rng.randint(1, 420)
     ky_hieu = f"{kind}/{body_code}"
     so_ky_hieu = f"{number}-{ky_hieu}"
-    issued = _pick_date(rng)
-    topic = rng.choice(TOPICS)
-    trich_yeu = _trich_yeu(rng, kind, topic, issued.year)
-    header_left = [Line(org.header[0], "regular" if len(org.header) > 1 else "bold", "center")]
+    issued = _pick_date(rng, 1995)
+    trich_yeu = _party_trich_yeu(rng, kind, org, issued.year)
+    header_left = [Line(org.header[0], "bold" if len(org.header) == 1 else "regular", "center")]
     header_left += [Line(h, "bold", "center") for h in org.header[1:]]
-    header_left.append(Line("*", "regular", "center"))
-    header_left.append(Line(f"Số {so_ky_hieu}", "regular", "center"))
+    header_left += [Line("*", "regular", "center"), Line(f"Số {so_ky_hieu}", "regular", "center")]
     if kind == "CV":
         header_left += _wrap(f"V/v {trich_yeu}", Line("", "italic", "center", 0.92), "left")
+    header_right = [
+        Line("ĐẢNG CỘNG SẢN VIỆT NAM", "bold", "center", underline=True),
+        # The date shares a grid line with "Số ...", as Party documents print it.
+        Line(_date_line(org.place, issued), "italic", "center", space_before=len(org.header)),
+    ]
     return _assemble(
         rng,
         seed,
-        party=True,
         org=org,
+        party=True,
         kind=kind,
-        title=title,
-        loai=loai,
         number=number,
         ky_hieu=ky_hieu,
         so_ky_hieu=so_ky_hieu,
         issued=issued,
         trich_yeu=trich_yeu,
         header_left=header_left,
-        header_right=[
-            Line("ĐẢNG CỘNG SẢN VIỆT NAM", "bold", "center", underline=True),
-            Line(_date_line(org.place, issued), "italic", "center", space_before=0.5),
-        ],
+        header_right=header_right,
         do_mat=_check_choice(do_mat, DO_MAT, "do_mat"),
         do_khan=_check_choice(do_khan, DO_KHAN, "do_khan"),
         pages=pages,
@@ -816,54 +827,52 @@ def state_document(
     do_mat: str | None = None,
     do_khan: str | None = None,
     pages: int = 1,
+    number: int | None = None,
+    province: str | None = None,
 ) -> SynthDocument:
     """A state document (CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM form, "Số: 15/QĐ-UBND").
 
     kind: QĐ, KH, BC, TB, TTr, CT, HD, CV; body: UBND (province), UBND-H (district), SNV.
+    Metadata as for `party_document`; ky_hieu is "QĐ-UBND" (a công văn: "UBND-VP").
     """
     rng = random.Random(f"state-{seed}")
-    province = rng.choice(list(PROVINCES))
+    province = _check_province(province or rng.choice(list(PROVINCES)))
     district = rng.choice(PROVINCES[province])
-    org = _state_body(body or rng.choice(["UBND", "UBND-H", "SNV"]), province, district)
+    org = _state_body(body or rng.choice(STATE_BODIES), province, district)
     kind = kind or rng.choice(list(STATE_TYPES))
     if kind not in STATE_TYPES:
-        raise ValueError(
-            f"unknown state document type {kind!r}: use one of {', '.join(STATE_TYPES)}"
-        )
-    title, loai = STATE_TYPES[kind]
-    number = rng.randint(1, 2500)
-    ky_hieu = f"{kind}-{org.code}" if kind != "CV" else org.code
+        raise ValueError(f"unknown state type {kind!r}: use one of {', '.join(STATE_TYPES)}")
+    number = number if number is not None else rng.randint(1, 2500)
+    ky_hieu = f"{kind}-{org.code}" if kind != "CV" else f"{org.code}-{rng.choice(['VP', 'NC'])}"
     so_ky_hieu = f"{number}/{ky_hieu}"
-    issued = _pick_date(rng)
+    issued = _pick_date(rng, 2016)  # after the laws its grounds cite
     topic = rng.choice(STATE_TOPICS)
-    trich_yeu = f"V/v {topic}" if kind == "CV" else f"Về việc {topic}"
+    trich_yeu = topic if kind == "CV" else f"về việc {topic}"
     header_left = [
         Line(org.header[0], "bold" if org.leading else "regular", "center"),
         Line(org.header[1], "bold", "center", underline=True),
-        Line(f"Số: {so_ky_hieu}", "regular", "center", space_before=0.4),
+        Line(f"Số: {so_ky_hieu}", "regular", "center", space_before=1),
     ]
     if kind == "CV":
-        header_left += _wrap(trich_yeu, Line("", "regular", "center", 0.92), "left")
-        trich_yeu = trich_yeu.removeprefix("V/v ")
+        header_left += _wrap(f"V/v {trich_yeu}", Line("", "regular", "center", 0.92), "left")
+    header_right = [
+        _fit(Line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "bold", "center"), "right"),
+        Line("Độc lập - Tự do - Hạnh phúc", "bold", "center", underline=True),
+        Line(_date_line(org.place, issued), "italic", "center", space_before=1),
+    ]
     return _assemble(
         rng,
         seed,
-        party=False,
         org=org,
+        party=False,
         kind=kind,
-        title=title,
-        loai=loai,
         number=number,
         ky_hieu=ky_hieu,
         so_ky_hieu=so_ky_hieu,
         issued=issued,
         trich_yeu=trich_yeu,
         header_left=header_left,
-        header_right=[
-            _fit(Line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "bold", "center"), "right"),
-            Line("Độc lập - Tự do - Hạnh phúc", "bold", "center", underline=True),
-            Line(_date_line(org.place, issued), "italic", "center", space_before=0.4),
-        ],
+        header_right=header_right,
         do_mat=_check_choice(do_mat, DO_MAT, "do_mat"),
         do_khan=_check_choice(do_khan, DO_KHAN, "do_khan"),
         pages=pages,
@@ -871,29 +880,41 @@ def state_document(
     )
 
 
-def _trich_yeu(rng: random.Random, kind: str, topic: str, year: int) -> str:
-    if kind in ("NQ", "CT", "KL", "TT", "HD", "QC"):
+def _check_province(province: str) -> str:
+    if province not in PROVINCES:
+        raise ValueError(f"province must be one of {', '.join(PROVINCES)}, not {province!r}")
+    return province
+
+
+def _party_trich_yeu(rng: random.Random, kind: str, org: _Body, year: int) -> str:
+    topic = rng.choice(TOPICS)
+    who = "Ban Thường vụ" if org.leading else "Thường trực"
+    if kind in ("NQ", "CT", "TT", "HD", "QC", "KL"):
         return f"về {topic}"
     if kind == "ĐA":
         return f"{topic} giai đoạn {year} - {year + 5}"
-    if kind in ("BC", "TB"):
-        return f"kết quả {rng.choice(['6 tháng đầu năm', 'năm', 'sơ kết'])} {year} về {topic}"
+    if kind == "BC":
+        return f"kết quả {rng.choice(['6 tháng đầu năm', 'thực hiện năm'])} {year} về {topic}"
+    if kind == "TB":
+        return f"kết luận của {who} về {topic}"
     if kind in ("KH", "CTr", "PA"):
         return f"thực hiện {topic} năm {year}"
     if kind == "BB":
         return f"hội nghị bàn về {topic}"
-    return f"{topic}"
+    if kind == "TTr":
+        return f"đề nghị phê duyệt nội dung {topic}"
+    if kind == "QĐ":
+        return f"về việc thành lập Đoàn kiểm tra {topic}"
+    return topic  # CV: printed after "V/v" under the number
 
 
 def _assemble(
     rng: random.Random,
     seed: int,
     *,
-    party: bool,
     org: _Body,
+    party: bool,
     kind: str,
-    title: str,
-    loai: str,
     number: int,
     ky_hieu: str,
     so_ky_hieu: str,
@@ -908,35 +929,31 @@ def _assemble(
 ) -> SynthDocument:
     if pages < 1:
         raise ValueError(f"pages must be at least 1, not {pages}")
-    header_left = [_fit(line, "left") for line in header_left]
+    title, loai = (PARTY_TYPES if party else STATE_TYPES)[kind]
     first: list[Block] = [
-        Block("header_left", tuple(header_left), "left"),
+        Block("header_left", tuple(_fit(line, "left") for line in header_left), "left"),
         Block("header_right", tuple(header_right), "right"),
     ]
     marks = [m.upper() for m in (do_mat, do_khan) if m]
     if marks:
-        first.append(
-            Block(
-                "marks",
-                tuple(Line(m, "bold", "left", boxed=True, space_before=0.3) for m in marks),
-                "full",
-                space_before=0.3,
-            )
+        lines = tuple(
+            Line(m, "bold", "left", space_before=0.3 if i else 0.0) for i, m in enumerate(marks)
         )
+        first.append(Block("marks", lines, "full", space_before=0.5))
     if title:
-        first.append(
-            Block("title", tuple(_title_lines(title, trich_yeu, party)), "full", space_before=0.6)
+        lines = (
+            Line(title, "bold", "center", 1.1),
+            *_wrap(trich_yeu[0].upper() + trich_yeu[1:], Line("", "bold", "center"), "full"),
         )
+        first.append(Block("title", lines, "full", space_before=1.0))
 
     quyen, thay_mat, chuc_vu = rng.choice(org.signatures)
     signer = _name(rng)
-    sig_lines = []
-    if quyen:
-        sig_lines.append(
-            Line(f"{quyen} {thay_mat.upper()}" if thay_mat else quyen, "bold", "center")
-        )
-    sig_lines.append(Line(chuc_vu.upper(), "bold", "center"))
-    sig_lines.append(Line(signer, "bold", "center", space_before=3.2))
+    sig_lines = (
+        [Line(f"{quyen} {thay_mat.upper()}", "bold", "center")] if quyen and thay_mat else []
+    )
+    sig_lines += [Line(chuc_vu.upper(), "bold", "center")]
+    sig_lines += [Line(signer, "bold", "center", space_before=3)]  # room to sign
     recipients = _recipients(rng, org, party)
     rec_lines = [Line("Nơi nhận:", "bold_italic", "left", 0.92)]
     for i, item in enumerate(recipients):
@@ -944,23 +961,24 @@ def _assemble(
         rec_lines += _wrap(f"- {item}{end}", Line("", "regular", "left", 0.85), "left")
     closing = (
         Block("recipients", tuple(rec_lines), "left", space_before=0.8),
-        Block("signature", tuple(sig_lines), "right", space_before=0.8),
+        Block("signature", tuple(sig_lines), "right"),
     )
 
     short = {"TU": "Ban Thường vụ Tỉnh ủy", "HU": "Ban Thường vụ Huyện ủy"}.get(
-        org.code, org.name.split(" Tỉnh ủy")[0]
+        org.code, org.name.removesuffix(f" Tỉnh ủy {province}")
     )
     ctx = {
-        "short": short if party else org.name,
-        "boss": "Ban Thường vụ Tỉnh ủy" if party else f"Ủy ban nhân dân tỉnh {province}",
-        "dept": rng.choice(["Văn phòng Tỉnh ủy", "Ban Tổ chức Tỉnh ủy", "Ủy ban Kiểm tra Tỉnh ủy"])
+        "short": short,
+        "boss": "Ban Thường vụ Tỉnh ủy" if party else (org.superior or org.name),
+        "dept": rng.choice(_departments(org, party)),
+        "ref": _citation(rng) if party else f"Quyết định số {rng.randint(100, 2999)}/QĐ-TTg",
+        "ref_body": rng.choice(["Bộ Chính trị", "Ban Bí thư", "Ban Chấp hành Trung ương"])
         if party
-        else rng.choice(["Sở Nội vụ", "Văn phòng Ủy ban nhân dân tỉnh"]),
-        "ref": f"{rng.choice(['Nghị quyết', 'Chỉ thị', 'Kết luận'])} số {rng.randint(1, 90)}-"
-        f"{rng.choice(['NQ', 'CT', 'KL'])}/TW",
-        "ref_body": rng.choice(["Bộ Chính trị", "Ban Bí thư", "Ban Chấp hành Trung ương"]),
+        else "Thủ tướng Chính phủ",
     }
-    paged = _paginate(rng, first, closing, kind, ctx, issued.year, pages)
+    prose = _Prose(rng, ctx, issued.year, state=not party)
+    flow = _body_flow(rng, prose, kind, party, org, province, issued)
+    paged = _paginate(first, closing, flow, pages)
     metadata: dict[str, Any] = {
         "he_thong": "dang" if party else "nha_nuoc",
         "loai": loai,
@@ -986,133 +1004,173 @@ def _assemble(
     return SynthDocument(tuple(paged), metadata)
 
 
-def _recipients(rng: random.Random, org: _Body, party: bool) -> list[str]:
-    if party:
-        pool = [
-            "Ban Bí thư Trung ương Đảng",
-            "Văn phòng Trung ương Đảng",
-            "Ban Thường vụ Tỉnh ủy",
-            "Các ban đảng, Văn phòng Tỉnh ủy",
-            "Các huyện ủy, thành ủy, đảng ủy trực thuộc",
-            "Ủy ban Kiểm tra Tỉnh ủy",
-            "Các đồng chí Tỉnh ủy viên",
-            "Báo điện tử của tỉnh",
-        ]
-        keep = "Lưu Văn phòng Tỉnh ủy" if org.code in ("TU", "VPTU") else f"Lưu {org.code}"
-    else:
-        pool = [
-            "Văn phòng Chính phủ",
-            "Bộ Nội vụ",
-            "Thường trực Tỉnh ủy",
-            "Thường trực HĐND tỉnh",
-            "Chủ tịch, các Phó Chủ tịch UBND tỉnh",
-            "Các sở, ban, ngành của tỉnh",
-            "UBND các huyện, thành phố",
-            "Cổng thông tin điện tử tỉnh",
-        ]
-        keep = "Lưu: VT"
-    return [*rng.sample(pool, rng.randint(2, 5)), keep]
+# ---------------------------------------------------------------------------------------------
+# Body text and pagination
+# ---------------------------------------------------------------------------------------------
+
+_INDENT = 1.2  # first-line indent of body paragraphs, in em
 
 
-def _block_height(block: Block) -> float:
-    return sum(_BASE.line_height(line) * (1 + line.space_before) for line in block.lines) + (
-        block.space_before * _BASE.line_height(Line(""))
+def _paragraph(text: str, style: str = "regular") -> Block:
+    return Block(
+        "body", tuple(_wrap(text, Line("", style, "justify"), "full", first_indent=_INDENT))
     )
 
 
+def _heading(text: str, indent: float = 0.0) -> Block:
+    return Block("heading", (Line(text, "bold", "left", indent=indent),), space_before=0.3)
+
+
+def _body_flow(
+    rng: random.Random,
+    prose: _Prose,
+    kind: str,
+    party: bool,
+    org: _Body,
+    province: str,
+    issued: date,
+) -> Iterator[tuple[Block, str]]:
+    """Endless body blocks, each with the text of the paragraph it ends (for the closing "./.")."""
+    if not party and kind == "QĐ":
+        yield from _decision_flow(rng, prose, org, province, issued.year)
+        return
+    if kind == "BB":
+        for label, value in (
+            ("Thời gian", f"{rng.randint(7, 14)} giờ 30 phút, {_long_date(issued)}"),
+            ("Địa điểm", f"Hội trường {org.name}"),
+            ("Chủ trì", f"đồng chí {_name(rng)}"),
+            ("Thư ký", f"đồng chí {_name(rng)}"),
+        ):
+            text = f"- {label}: {value}."
+            yield _paragraph(text), text
+    headings = list(_HEADINGS.get(kind, []))
+    while True:
+        if headings:
+            yield _heading(headings.pop(0)), ""
+            subs = rng.sample(_SUBHEADINGS, rng.randint(0, 2))
+            for i, sub in enumerate(subs, 1):
+                yield _heading(f"{i}. {sub}", _INDENT), ""
+                for _ in range(rng.randint(1, 2)):
+                    text = prose.paragraph(rng.randint(1, 3))
+                    yield _paragraph(text), text
+            if subs:
+                continue
+        for _ in range(rng.randint(2, 3)):
+            text = prose.paragraph(rng.randint(1, 3))
+            yield _paragraph(text), text
+
+
+def _decision_flow(
+    rng: random.Random, prose: _Prose, org: _Body, province: str, year: int
+) -> Iterator[tuple[Block, str]]:
+    """A state Quyết định: the deciding authority, "Căn cứ ..." grounds, then the articles."""
+    # "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH ...": the head of the body decides.
+    authority = f"{org.signatures[0][2]} {org.name}".upper()
+    yield Block("body", (_fit(Line(authority, "bold", "center"), "full"),), space_before=0.3), ""
+    grounds = [
+        "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;",
+        "Căn cứ Luật Lưu trữ ngày 11 tháng 11 năm 2011;",
+        f"Căn cứ Quyết định số {rng.randint(100, 2999)}/QĐ-UBND ngày {_slash_date(rng, year)} "
+        f"của Ủy ban nhân dân tỉnh {province};",
+        f"Theo đề nghị của {_departments(org, False)[0]} tại Tờ trình số "
+        f"{rng.randint(10, 900)}/TTr-{'SNV' if org.place in PROVINCES else 'NV'}.",
+    ]
+    for text in grounds:
+        yield _paragraph(text, "italic"), text
+    yield Block("body", (Line("QUYẾT ĐỊNH:", "bold", "center"),), space_before=0.3), ""
+    article = 1
+    while True:
+        text = f"Điều {article}. {prose.paragraph(rng.randint(1, 2))}"
+        yield _paragraph(text), text
+        # Later articles run longer, as the tasks of a decision do.
+        for _ in range(rng.randint(0, min(article, 3))):
+            text = prose.paragraph(rng.randint(1, 2))
+            yield _paragraph(text), text
+        article += 1
+
+
+def _line_cost(line: Line) -> float:
+    return _BASE.line_height(line.size) + line.space_before * _BASE.line_height()
+
+
+def _block_height(block: Block) -> float:
+    """Height of a block's lines, without the block's own space_before."""
+    if block.column != "full":
+        slots = _slots(block)
+        return (slots[-1] + 1) * _BASE.line_height() if slots else 0.0
+    return sum(_line_cost(line) for line in block.lines)
+
+
 def _row_height(row: tuple[Block, ...]) -> float:
-    return max(_block_height(b) for b in row)
+    return row[0].space_before * _BASE.line_height() + max(_block_height(b) for b in row)
 
 
 def _paginate(
-    rng: random.Random,
     first: list[Block],
     closing: tuple[Block, Block],
-    kind: str,
-    ctx: dict[str, str],
-    year: int,
+    flow: Iterator[tuple[Block, str]],
     pages: int,
 ) -> list[SynthPage]:
-    """Fill exactly `pages` pages: the header and title, body text, and the closing row last."""
-    usable = _BASE.bottom - _BASE.top
-    page_number_height = _BASE.line_height(Line("", size=0.9)) * 1.6
-    headings = iter(_HEADINGS.get(kind, []))
-    body_items: list[Block] = []
-    sub = 0
-    # Target fill of the last page: enough body to look like a real page, room for the closing.
-    while True:
-        candidate = _next_body_block(rng, headings, sub, ctx, year)
-        if candidate.role == "heading_sub":
-            sub += 1
-        trial = [*body_items, candidate]
-        laid = _lay_out(first, trial, closing, usable, page_number_height)
-        if len(laid) > pages:
+    """Fill exactly `pages` pages: header and title, body from the flow, the closing row last.
+
+    The body's last paragraph ends with "./.", the mark Vietnamese documents close their text with.
+    """
+    body: list[Block] = []
+    best = _lay_out(first, [], closing)
+    if len(best) > pages:
+        raise ValueError("the header and closing alone do not fit on the page")
+    for block, text in flow:
+        last = _paragraph(text.removesuffix(".") + "./.") if text else None
+        trial = _lay_out(first, [*body, last], closing) if last else None
+        if trial is not None and len(trial) <= pages:
+            best = trial
+        if len(_lay_out(first, [*body, block], closing)) > pages:
             break
-        body_items = trial
-        last_fill = _fill_of(laid[-1], usable)
-        if len(laid) == pages and last_fill > 0.78:
+        body.append(block)
+        if last is not None and len(best) == pages and _fill(best[-1]) > 0.8:
             break
-    laid = _lay_out(first, body_items, closing, usable, page_number_height)
-    return laid
+    return best
 
 
-def _fill_of(page: SynthPage, usable: float) -> float:
-    return sum(_row_height(r) for r in _rows(page)) / usable
+def _fill(page: SynthPage) -> float:
+    return sum(_row_height(r) for r in _rows(page)) / (_BASE.bottom - _BASE.top)
 
 
-def _next_body_block(
-    rng: random.Random, headings: Any, sub: int, ctx: dict[str, str], year: int
-) -> Block:
-    roll = rng.random()
-    if roll < 0.14:
-        heading = next(headings, None)
-        if heading:
-            return Block("body", (Line(heading, "bold", "left", space_before=0.3),))
-    if roll < 0.24:
-        text = f"{sub % 4 + 1}. {rng.choice(_SUBHEADINGS)}"
-        return Block("heading_sub", (Line(text, "bold", "left", indent=1.2),))
-    text = _prose(rng, ctx, year, rng.randint(1, 3))
-    proto = Line("", "regular", "justify")
-    return Block("body", tuple(_wrap(text, proto, "full", first_indent=1.2)))
+def _page_number(number: int) -> Block:
+    return Block("page_number", (Line(str(number), "regular", "center", 0.9),))
 
 
 def _lay_out(
-    first: list[Block],
-    body: list[Block],
-    closing: tuple[Block, Block],
-    usable: float,
-    page_number_height: float,
+    first: list[Block], body: list[Block], closing: tuple[Block, Block]
 ) -> list[SynthPage]:
+    usable = _BASE.bottom - _BASE.top
     pages: list[list[Block]] = [list(first)]
     used = sum(_row_height(r) for r in _rows(SynthPage(tuple(first))))
     for block in body:
-        block = Block("body", block.lines, block.column, block.space_before)
         lines = list(block.lines)
+        space = block.space_before
         while lines:
-            room = usable - used
-            fit: list[Line] = []
-            height = 0.0
-            for line in lines:
-                h = _BASE.line_height(line) * (1 + line.space_before)
-                if height + h > room:
-                    break
-                fit.append(line)
-                height += h
-            # Keep headings with the text after them and avoid lone lines at a page bottom.
-            if fit and (len(fit) < len(lines) and len(fit) < 2):
-                fit = []
-                height = 0.0
-            if fit:
-                pages[-1].append(Block("body", tuple(fit)))
-                used += height
-                lines = lines[len(fit) :]
+            room = usable - used - space * _BASE.line_height()
+            n, height = 0, 0.0
+            while n < len(lines) and height + _line_cost(lines[n]) <= room:
+                height += _line_cost(lines[n])
+                n += 1
+            # No lone first line of a paragraph at the foot of a page, and a heading only with
+            # room for two lines of its text under it (a fresh page takes whatever comes).
+            fresh = len(pages) > 1 and len(pages[-1]) == 1
+            widow = n == 1 and len(lines) > 1
+            orphan = block.role == "heading" and height + 2 * _BASE.line_height() > room
+            if not fresh and (widow or orphan):
+                n = 0
+            if n:
+                pages[-1].append(Block(block.role, tuple(lines[:n]), "full", space))
+                used += height + space * _BASE.line_height()
+                lines, space = lines[n:], 0.0
             if lines:
-                number = len(pages) + 1
-                pages.append([Block("page_number", (Line(str(number), "regular", "center", 0.9),))])
-                used = page_number_height
+                pages.append([_page_number(len(pages) + 1)])
+                used, space = _row_height((pages[-1][0],)), 0.5
     if used + _row_height(closing) > usable:
-        number = len(pages) + 1
-        pages.append([Block("page_number", (Line(str(number), "regular", "center", 0.9),))])
+        pages.append([_page_number(len(pages) + 1)])
     pages[-1].extend(closing)
     return [SynthPage(tuple(p)) for p in pages]
 
@@ -1125,10 +1183,10 @@ def _lay_out(
 def render_page(
     page: SynthPage | list[str], *, dpi: int = 300, font: str = "serif", size_pt: float = 13
 ) -> Image.Image:
-    """Draw a page on white A4 paper: greyscale "L" image with its dpi in image.info["dpi"].
+    """Draw a page on white A4 paper: a greyscale "L" image with image.info["dpi"] set.
 
-    A list of strings is drawn as plain left-aligned lines. The signature block's box, in pixels,
-    is left in image.info["synth_signature_box"] so `degrade` can put a seal on it.
+    A list of strings is drawn as plain left-aligned lines. The signature block's box in pixels
+    is left in image.info["synth_signature_box"], where `degrade` presses a seal.
     """
     if isinstance(page, list):
         page = SynthPage((Block("body", tuple(Line(t) for t in page)),))
@@ -1137,7 +1195,7 @@ def render_page(
     draw = ImageDraw.Draw(img)
     y = float(geo.top)
     for row in _rows(page):
-        y += row[0].space_before * geo.line_height(Line(""))
+        y += row[0].space_before * geo.line_height()
         bottoms = []
         for block in row:
             bottom, box = _draw_block(draw, block, geo, y, font)
@@ -1154,46 +1212,40 @@ def _draw_block(
 ) -> tuple[float, tuple[int, int, int, int]]:
     x0, x1 = geo.column(block.column)
     top = y
+    grid = block.column != "full"
     for line in block.lines:
-        y += line.space_before * geo.line_height(line)
+        # Column blocks sit on the body-line grid (one baseline per grid line whatever the size),
+        # so lines beside each other share a baseline and Tesseract reads them as one line.
+        pitch = geo.line_height() if grid else geo.line_height(line.size)
+        y += (round(line.space_before) if grid else line.space_before) * geo.line_height()
         size_px = max(1, round(geo.size_px * line.size))
         fnt = _font(family, line.style, size_px)
-        indent = line.indent * size_px
         width = fnt.getlength(line.text)
         if line.align == "center":
             x = x0 + (x1 - x0 - width) / 2
         elif line.align == "right":
             x = x1 - width
         else:
-            x = x0 + indent
-        baseline = y + size_px  # ascender room above the baseline
+            x = x0 + line.indent * size_px
+        baseline = y + (geo.size_px if grid else size_px)  # room for the ascender and accents
         words = line.text.split(" ")
         if line.align == "justify" and len(words) > 1:
-            natural = sum(fnt.getlength(w) for w in words)
-            gap = (x1 - x - natural) / (len(words) - 1)
-            cursor = x
+            gap = (x1 - x - sum(fnt.getlength(w) for w in words)) / (len(words) - 1)
             for word in words:
-                draw.text((cursor, baseline), word, font=fnt, fill=0, anchor="ls")
-                cursor += fnt.getlength(word) + gap
+                draw.text((x, baseline), word, font=fnt, fill=0, anchor="ls")
+                x += fnt.getlength(word) + gap
         else:
             draw.text((x, baseline), line.text, font=fnt, fill=0, anchor="ls")
+        stroke = max(1, round(size_px / 22))
         if line.underline:
-            rule = width * 0.4 if block.column != "full" else width
-            uy = baseline + size_px * 0.4
-            cx = x + width / 2
-            draw.line(
-                [(cx - rule / 2, uy), (cx + rule / 2, uy)],
-                fill=0,
-                width=max(1, round(size_px / 22)),
-            )
+            # Below the dot of "Ộ" and "Ệ", or Tesseract reads the rule as part of the letters.
+            uy, cx, half = baseline + size_px * 0.4, x + width / 2, width * 0.2
+            draw.line([(cx - half, uy), (cx + half, uy)], fill=0, width=stroke)
         if line.boxed:
-            pad = size_px * 0.35
-            draw.rectangle(
-                [x - pad, baseline - size_px * 0.95, x + width + pad, baseline + size_px * 0.3],
-                outline=0,
-                width=max(1, round(size_px / 18)),
-            )
-        y += geo.line_height(line)
+            pad = size_px * 0.5
+            box = [x - pad, baseline - size_px * 1.05, x + width + pad, baseline + size_px * 0.4]
+            draw.rectangle(box, outline=0, width=stroke)
+        y += pitch
     return y, (round(x0), round(top), round(x1), round(y))
 
 
@@ -1216,25 +1268,25 @@ def degrade(
     dark_border: bool = False,
     speckle: float = 0,
 ) -> Image.Image:
-    """Make a clean page look scanned: deterministic in seed.
+    """Make a clean page look scanned; deterministic in seed.
 
-    skew_deg: small rotation (counter-clockwise, degrees); blur: Gaussian radius in pixels at the
-    image's dpi; noise: Gaussian noise sigma in grey levels; speckle: share of pixels turned into
-    dark dust; jpeg_quality: JPEG round trip; rotate: 0/90/180/270 clockwise (a page fed sideways);
-    dpi: resample to this resolution; red_seal: a red round seal over the signature (the result is
-    then RGB, a colour scan); dark_border: dark scanner-lid edges. Greyscale "L" otherwise.
+    skew_deg: small rotation, counter-clockwise degrees. blur: Gaussian radius in pixels of the
+    output. noise: Gaussian noise sigma in grey levels. speckle: share of pixels turned to dark
+    dust. jpeg_quality: a JPEG round trip. rotate: 0/90/180/270 clockwise (a page fed sideways or
+    upside down). dpi: resample to this resolution. red_seal: a red round seal over the signature;
+    the result is then RGB (a colour scan). dark_border: dark scanner-lid edges around the page.
+    Otherwise greyscale "L"; image.info["dpi"] is always set.
     """
     if rotate % 90:
         raise ValueError(f"rotate must be a multiple of 90, not {rotate}")
     rng = np.random.default_rng(seed)
     src_dpi = round(img.info.get("dpi", (BASE_DPI, BASE_DPI))[0])
-    sig_box = img.info.get("synth_signature_box")
     out = img.convert("RGB" if red_seal else "L")
     if red_seal:
-        out = _seal(out, rng, sig_box, src_dpi)
-    fill: int | tuple[int, int, int] = (255, 255, 255) if red_seal else 255
+        out = _seal(out, rng, img.info.get("synth_signature_box"), src_dpi)
+    white: int | tuple[int, int, int] = (255, 255, 255) if red_seal else 255
     if skew_deg:
-        out = out.rotate(skew_deg, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
+        out = out.rotate(skew_deg, Image.Resampling.BICUBIC, expand=True, fillcolor=white)
     if dark_border:
         out = _dark_border(out, rng)
     if rotate % 360:
@@ -1242,29 +1294,25 @@ def degrade(
     if dpi and dpi != src_dpi:
         size = (round(out.width * dpi / src_dpi), round(out.height * dpi / src_dpi))
         out = out.resize(size, Image.Resampling.LANCZOS)
-    out_dpi = dpi or src_dpi
     if blur:
         out = out.filter(ImageFilter.GaussianBlur(blur))
     if noise or speckle:
         arr = np.asarray(out, dtype=np.float32)
+        shape = arr.shape[:2]
         if noise:
-            grain = rng.normal(0, noise, arr.shape[:2]).astype(np.float32)
+            grain = rng.normal(0, noise, shape).astype(np.float32)
             arr = arr + (grain[..., None] if arr.ndim == 3 else grain)
         if speckle:
-            dots = rng.random(arr.shape[:2]) < speckle
-            arr[dots] = (
-                rng.uniform(0, 90, int(dots.sum()))[:, None]
-                if arr.ndim == 3
-                else rng.uniform(0, 90, int(dots.sum()))
-            )
+            dots = rng.random(shape) < speckle
+            dust = rng.uniform(0, 90, int(dots.sum())).astype(np.float32)
+            arr[dots] = dust[:, None] if arr.ndim == 3 else dust
         out = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
     if jpeg_quality:
         buf = io.BytesIO()
         out.save(buf, "JPEG", quality=jpeg_quality)
-        buf.seek(0)
-        out = Image.open(buf)
+        out = Image.open(io.BytesIO(buf.getvalue()))
         out.load()
-    out.info = {"dpi": (out_dpi, out_dpi)}
+    out.info = {"dpi": (dpi or src_dpi, dpi or src_dpi)}
     return out
 
 
@@ -1272,44 +1320,39 @@ def _dark_border(img: Image.Image, rng: np.random.Generator) -> Image.Image:
     draw = ImageDraw.Draw(img)
     w, h = img.size
     shade: int | tuple[int, int, int] = 40 if img.mode == "L" else (40, 40, 40)
-    for side in range(4):
-        depth = int(rng.integers(max(2, w // 120), max(3, w // 40)))
-        if side == 0:
-            draw.rectangle([0, 0, w, depth], fill=shade)
-        elif side == 1:
-            draw.rectangle([0, h - depth, w, h], fill=shade)
-        elif side == 2:
-            draw.rectangle([0, 0, depth, h], fill=shade)
-        else:
-            draw.rectangle([w - depth, 0, w, h], fill=shade)
+    top, bottom, left, right = (int(rng.integers(w // 120, w // 40)) for _ in range(4))
+    draw.rectangle([0, 0, w, top], fill=shade)
+    draw.rectangle([0, h - bottom, w, h], fill=shade)
+    draw.rectangle([0, 0, left, h], fill=shade)
+    draw.rectangle([w - right, 0, w, h], fill=shade)
     return img
 
 
 def _seal(img: Image.Image, rng: np.random.Generator, box: Any, dpi: int) -> Image.Image:
-    """A red round seal (two rings and a star), pressed left of the signer's name."""
-    radius = round(19 / 25.4 * dpi)  # a 38 mm seal, the usual size for a committee
+    """A red round seal (two rings and a star) pressed over the left part of the signature."""
+    radius = round(17 / 25.4 * dpi)  # a 34 mm seal
     if box:
         x0, y0, x1, y1 = box
-        cx = x0 + (x1 - x0) * 0.38 + float(rng.uniform(-0.03, 0.03)) * dpi
+        cx = x0 + (x1 - x0) * 0.3 + float(rng.uniform(-0.05, 0.05)) * dpi
         cy = y0 + (y1 - y0) * 0.55
     else:
-        cx, cy = img.width * 0.62, img.height * 0.78
+        cx, cy = img.width * 0.6, img.height * 0.75
     layer = Image.new("L", img.size, 0)
     draw = ImageDraw.Draw(layer)
-    ring = max(2, radius // 22)
+    ring = max(2, radius // 20)
     draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], outline=255, width=ring)
-    inner = radius * 0.68
-    draw.ellipse([cx - inner, cy - inner, cx + inner, cy + inner], outline=255, width=ring // 2 + 1)
-    star = []
-    for i in range(10):
-        r = inner * (0.55 if i % 2 == 0 else 0.22)
-        a = -math.pi / 2 + i * math.pi / 5
-        star.append((cx + r * math.cos(a), cy + r * math.sin(a)))
+    inner = radius * 0.7
+    draw.ellipse([cx - inner, cy - inner, cx + inner, cy + inner], outline=255, width=ring // 2)
+    star = [
+        (cx + r * math.cos(a), cy + r * math.sin(a))
+        for i in range(10)
+        for r, a in [(inner * (0.55 if i % 2 == 0 else 0.22), -math.pi / 2 + i * math.pi / 5)]
+    ]
     draw.polygon(star, fill=255)
-    # Ink does not take evenly: thin the seal at random so text under it stays legible.
-    mask = np.asarray(layer, dtype=np.float32) / 255 * rng.uniform(0.55, 0.85, layer.size[::-1])
+    # Ink does not take evenly; the seal is pinkish red, lighter than the black text under it.
+    strength = np.asarray(layer, dtype=np.float32) / 255 * rng.uniform(0.6, 0.9, layer.size[::-1])
     arr = np.asarray(img, dtype=np.float32)
-    red = np.array([200, 30, 40], dtype=np.float32)
-    # Multiply blend: red ink over black text leaves the text black.
-    tinted = arr * (1 - mask[..., None]) + np.minimum(arr, red) * mask[..., None]
+    ink = np.array([215, 45, 55], dtype=np.float32)
+    # Multiply blend: red over black stays black, so the text under the seal remains.
+    tinted = arr * (1 - strength[..., None]) + arr * ink / 255 * strength[..., None]
     return Image.fromarray(np.clip(tinted, 0, 255).astype(np.uint8), "RGB")

@@ -53,6 +53,8 @@ def archive_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                 traceback.print_exc()
             click.echo(t("Lỗi: ", "Error: ") + exc.message(), err=True)
             sys.exit(int(exc.exit_code))
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
         except KeyboardInterrupt:
             click.echo(
                 t(
@@ -313,6 +315,117 @@ def reindex(archive_dir: Path, as_json: bool, engine: str | None, verify: bool) 
         click.echo(
             t(f"Đã xây dựng lại chỉ mục: {count} văn bản.", f"Index rebuilt: {count} documents.")
         )
+
+
+@main.command()
+@click.argument("doc_id", type=int)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    required=True,
+    metavar="FIELD=VALUE",
+    help="A corrected value (repeatable); an empty value clears the field.",
+)
+@click.option("--who", default=None, help="Who made the correction (default: your login).")
+@archive_options
+def edit(
+    archive_dir: Path, as_json: bool, doc_id: int, assignments: tuple[str, ...], who: str | None
+) -> None:
+    """Correct a document's metadata; the correction wins over extraction and is logged.
+
+    Example: sohoa edit 3 --set so_ky_hieu=10-ĐA/TU --set do_mat=Mật
+    """
+    from pipeline.corrections import correct, parse_assignments
+
+    changes = parse_assignments(assignments)
+    archive = open_archive(archive_dir)
+    correct(archive, doc_id, changes, who)
+    if as_json:
+        _print_json(document_view(store.document(archive, doc_id, with_pages=False)))
+    else:
+        click.echo(
+            t(
+                f"Đã lưu {len(changes)} chỉnh sửa cho văn bản {doc_id}.",
+                f"Saved {len(changes)} corrections for document {doc_id}.",
+            )
+        )
+
+
+@main.command()
+@click.option("--limit", type=click.IntRange(1), default=None, help="Pages to list.")
+@archive_options
+def review(archive_dir: Path, as_json: bool, limit: int | None) -> None:
+    """Pages that need a person's look (low confidence, empty, ill-formed text), worst first.
+
+    Example: sohoa review --limit 20
+    """
+    from pipeline.review import pages_to_review
+
+    items = pages_to_review(open_archive(archive_dir), limit)
+    if as_json:
+        _print_json(
+            [
+                {
+                    "doc_id": i.doc_id,
+                    "source_file": i.source_file,
+                    "source_page": i.source_page,
+                    "mean_confidence": round(i.mean_confidence, 2),
+                    "reasons": list(i.reasons),
+                }
+                for i in items
+            ]
+        )
+        return
+    for i in items:
+        click.echo(
+            f"[{i.doc_id}] {i.source_file} tr. {i.source_page}: "
+            f"{i.mean_confidence:.1f} — {', '.join(i.reasons)}"
+        )
+    click.echo(t(f"{len(items)} trang cần kiểm tra.", f"{len(items)} pages need review."))
+
+
+@main.command()
+@click.argument("doc_id", type=int, required=False)
+@click.option("--dossier", default=None, help="Export every document of this dossier code.")
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write into.",
+)
+@clearance_option
+@archive_options
+def export(
+    archive_dir: Path,
+    as_json: bool,
+    doc_id: int | None,
+    dossier: str | None,
+    to: Path,
+    clearance: AccessLevel,
+) -> None:
+    """Export a document or a dossier: metadata as CSV and JSON with the standard's field names.
+
+    Example: sohoa export --dossier HS-2023-01 --to ra/ ; sohoa export 3 --to ra/
+    """
+    from pipeline.export import export_document, export_dossier
+
+    if (doc_id is None) == (dossier is None):
+        raise click.UsageError(
+            t("Cho một DOC_ID hoặc --dossier MÃ.", "Give either a DOC_ID or --dossier CODE.")
+        )
+    archive = open_archive(archive_dir)
+    if dossier is not None:
+        result = export_dossier(archive, dossier, to, clearance)
+    else:
+        assert doc_id is not None
+        result = export_document(archive, doc_id, to, clearance)
+    if as_json:
+        _print_json({"documents": list(result.documents), "files": [str(f) for f in result.files]})
+    else:
+        for f in result.files:
+            click.echo(str(f))
 
 
 @main.command()

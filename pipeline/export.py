@@ -1,0 +1,168 @@
+"""Export for the archival standard: metadata as CSV and JSON with the standard's field names."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from archive_store import store
+from archive_store.blobs import storage_error
+from archive_store.db import Archive
+from archive_store.models import Document, Dossier
+from archive_store.records import DocumentRecord
+from pipeline.documents import effective_access
+from pipeline.views import check_access
+from sohoa.access import AccessLevel
+from sohoa.errors import NotFound
+
+# Field names of the standard for digitized records (Thông tư 02/2019/TT-BNV, now
+# Thông tư 05/2025/TT-BNV), in its order, then what Party documents carry besides.
+STANDARD_FIELDS = (
+    "DocCode",
+    "FileCode",
+    "DocOrdinal",
+    "TypeName",
+    "CodeNumber",
+    "CodeNotation",
+    "IssuedDate",
+    "OrganName",
+    "Subject",
+    "Language",
+    "PageAmount",
+    "Description",
+    "Keyword",
+    "Mode",
+    "ConfidenceLevel",
+    "Autograph",
+    "Format",
+    "Confidential",
+    "Urgency",
+    "SignerName",
+    "SignerPosition",
+    "SignAuthority",
+    "Recipients",
+    "SourceFile",
+    "SourcePages",
+)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    folder: Path
+    documents: tuple[int, ...]
+    files: tuple[Path, ...]
+
+
+def standard_record(record: DocumentRecord, ordinal: int, details: dict | None) -> dict:
+    """One document's metadata under the standard's field names (corrections winning)."""
+    md = record.metadata()
+    file_code = record.dossier_code or ""
+    level = AccessLevel(effective_access(record))
+    issued = md.get("ngay_ban_hanh")
+    details = details or {}
+    return {
+        "DocCode": f"{file_code}.{ordinal:03d}" if file_code else f"VB-{record.id:06d}",
+        "FileCode": file_code,
+        "DocOrdinal": ordinal,
+        "TypeName": md.get("loai") or "",
+        "CodeNumber": md.get("so") or "",
+        "CodeNotation": md.get("ky_hieu") or "",
+        # The standard writes dates as dd/mm/yyyy.
+        "IssuedDate": _ddmmyyyy(issued) if isinstance(issued, str) else "",
+        "OrganName": md.get("co_quan_ban_hanh") or "",
+        "Subject": md.get("trich_yeu") or "",
+        "Language": "Tiếng Việt",
+        "PageAmount": len(record.pages) or (record.last_page - record.first_page + 1),
+        "Description": md.get("ghi_chu") or "",
+        "Keyword": md.get("tu_khoa") or "",
+        "Mode": details.get("che_do_su_dung") or ("Hạn chế" if level else "Công khai"),
+        "ConfidenceLevel": "Số hóa",
+        "Autograph": md.get("but_tich") or "",
+        "Format": details.get("tinh_trang_vat_ly") or "",
+        "Confidential": md.get("do_mat") or "",
+        "Urgency": md.get("do_khan") or "",
+        "SignerName": md.get("nguoi_ky") or "",
+        "SignerPosition": md.get("chuc_vu") or "",
+        "SignAuthority": md.get("quyen_han_ky") or "",
+        "Recipients": _joined(md.get("noi_nhan")),
+        "SourceFile": record.source_path,
+        "SourcePages": f"{record.first_page}-{record.last_page}",
+    }
+
+
+def _ddmmyyyy(iso: str) -> str:
+    parts = iso.split("-")
+    return "/".join(reversed(parts)) if len(parts) == 3 else iso
+
+
+def _joined(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    return str(value or "")
+
+
+def export_document(
+    archive: Archive, doc_id: int, to: Path, clearance: AccessLevel
+) -> ExportResult:
+    """The document's metadata as JSON (standard names plus what was extracted)."""
+    record = store.document(archive, doc_id)
+    check_access(record, clearance)
+    rows = [standard_record(record, 1, None)]
+    files = _write(to, f"van-ban-{doc_id}", rows, [record])
+    return ExportResult(to, (doc_id,), files)
+
+
+def export_dossier(archive: Archive, code: str, to: Path, clearance: AccessLevel) -> ExportResult:
+    """Every document of the dossier the user may see, as CSV and JSON, in order."""
+    with archive.session() as s:
+        dossier = s.scalar(select(Dossier).where(Dossier.code == code))
+        if dossier is None:
+            raise NotFound(
+                vi=f"Không có hồ sơ mã {code!r} trong kho.",
+                en=f"No dossier with code {code!r} in the archive.",
+            )
+        details = dict(dossier.details or {})
+        ids = list(
+            s.scalars(
+                select(Document.id)
+                .where(Document.dossier_id == dossier.id)
+                .order_by(Document.source_path, Document.first_page)
+            )
+        )
+    # Ordinals count every document of the dossier, so a hidden one leaves no visible trace
+    # other than a gap; hidden documents are neither written nor counted.
+    records = [store.document(archive, i) for i in ids]
+    visible = [(n, r) for n, r in enumerate(records, 1) if effective_access(r) <= clearance]
+    rows = [standard_record(r, n, details) for n, r in visible]
+    files = _write(to, f"ho-so-{_safe(code)}", rows, [r for _, r in visible])
+    return ExportResult(to, tuple(r.id for _, r in visible), files)
+
+
+def _safe(code: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in code)
+
+
+def _write(
+    to: Path, stem: str, rows: list[dict], records: Sequence[DocumentRecord]
+) -> tuple[Path, ...]:
+    json_path, csv_path = to / f"{stem}.json", to / f"{stem}.csv"
+    try:
+        to.mkdir(parents=True, exist_ok=True)
+        payload = [
+            {**row, "extracted": dict(rec.extracted), "corrections": dict(rec.corrections)}
+            for row, rec in zip(rows, records, strict=True)
+        ]
+        json_path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+        # utf-8-sig so that spreadsheet programs open Vietnamese text correctly.
+        with csv_path.open("w", encoding="utf-8-sig", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=STANDARD_FIELDS)
+            writer.writeheader()
+            writer.writerows(rows)
+    except OSError as exc:
+        raise storage_error(exc, to) from exc
+    return json_path, csv_path

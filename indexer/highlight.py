@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import accumulate
 
-from indexer.analysis import Token, nfc, tokens
+from indexer.analysis import MAX_WORD_CHARS, WORD_RE, forms, nfc
 from indexer.query import QTerm, Text
 
 SNIPPET_CHARS = 240
 """About two lines of a typed page: enough context to judge a hit."""
 
 _SPACES = re.compile(r"\s+")
+_SPACE = re.compile(r"\s")
+_SPLIT = re.compile(f"({WORD_RE.pattern})")
 
 
 def within_one_edit(a: str, b: str) -> bool:
@@ -30,57 +33,98 @@ def within_one_edit(a: str, b: str) -> bool:
     return a[i + 1 :] == b[i + 1 :] if la == lb else a[i:] == b[i + 1 :]
 
 
-def term_matches(term: QTerm, token: Token) -> bool:
-    """Whether one analyzed query word matches one word of the text."""
-    if term.fuzzy:
-        return within_one_edit(token.folded, term.text)
-    return (token.exact if term.exact else token.folded) == term.text
+class _Masks(dict[str, int]):
+    """Lowercase word -> which query words it matches (one bit each), computed on first sight."""
+
+    def __init__(self, terms: list[tuple[int, QTerm]]) -> None:
+        super().__init__()
+        self.terms = terms
+
+    def __missing__(self, word: str) -> int:
+        mask = 0
+        if len(word) <= MAX_WORD_CHARS:
+            exact, folded = forms(word)
+            for flag, term in self.terms:
+                if term.fuzzy:
+                    matches = within_one_edit(folded, term.text)
+                else:
+                    matches = (exact if term.exact else folded) == term.text
+                if matches:
+                    mask |= flag
+        if len(self) < 100_000:
+            self[word] = mask
+        return mask
 
 
-def matched_spans(text: str, leaves: Sequence[Text]) -> list[tuple[int, int]]:
-    """Character spans of the words the query's leaves match, in text order, merged when a run
-    of matched words is separated only by spaces or line breaks."""
-    toks = tokens(text)
-    hit = [False] * len(toks)
-    for leaf in leaves:
-        terms = leaf.terms
-        width = len(terms)
-        for i in range(len(toks) - width + 1):
-            if all(term_matches(terms[k], toks[i + k]) for k in range(width)):
-                for k in range(width):
-                    hit[i + k] = True
-    spans: list[tuple[int, int]] = []
-    for tok, is_hit in zip(toks, hit, strict=True):
-        if not is_hit:
-            continue
-        if spans and not text[spans[-1][1] : tok.start].strip():
-            spans[-1] = (spans[-1][0], tok.end)
-        else:
-            spans.append((tok.start, tok.end))
-    return spans
+class Highlighter:
+    """Finds a query's words in page texts and makes snippets; build one per search, since it
+    remembers, per distinct word, which query words it matches."""
+
+    def __init__(self, leaves: Sequence[Text], width: int = SNIPPET_CHARS) -> None:
+        self.width = width
+        self.leaves = tuple(leaves)
+        terms = list(dict.fromkeys(term for leaf in leaves for term in leaf.terms))
+        flagged = [(1 << i, term) for i, term in enumerate(terms)]
+        bit = {term: flag for flag, term in flagged}
+        self._leaves = [[bit[term] for term in leaf.terms] for leaf in leaves]
+        self._masks = _Masks(flagged)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of the words the query matches (phrases only where the whole phrase
+        stands), in text order; a run of matched words separated only by spaces or line breaks
+        is one span."""
+        lower = text.lower()
+        if len(lower) != len(text):  # a letter whose lowercase is longer: offsets would drift
+            lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        # Splitting keeps the words at odd indexes and lets C code do the per-word work: this
+        # runs for every page shown, and pages have hundreds of words.
+        parts = _SPLIT.split(lower)
+        masks = self._masks
+        word_masks = [masks[word] for word in parts[1::2]]
+        found = {i: m for i, m in enumerate(word_masks) if m}
+        hit: set[int] = set()
+        for bits in self._leaves:
+            for i, mask in found.items():
+                if mask & bits[0] and all(
+                    found.get(i + k, 0) & bits[k] for k in range(1, len(bits))
+                ):
+                    hit.update(range(i, i + len(bits)))
+        ends = list(accumulate(map(len, parts)))
+        spans: list[tuple[int, int]] = []
+        for i in sorted(hit):
+            start, end = ends[2 * i], ends[2 * i + 1]
+            if spans and not text[spans[-1][1] : start].strip():
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+        return spans
+
+    def snippet(self, text: str) -> str:
+        """About `width` characters of the page around its densest matches, on one line.
+
+        Matched words keep their original spelling (case, marks, tone placement) inside [[ ]];
+        "…" marks text left out. A page without a match gives its beginning.
+        """
+        text = nfc(text)
+        spans = self.spans(text)
+        start, end = _window(text, spans, self.width)
+        parts: list[str] = ["…"] if start > 0 else []
+        at = start
+        for s, e in spans:
+            if s < start or e > end:
+                continue
+            parts.append(text[at:s])
+            parts.append(f"[[{_SPACES.sub(' ', text[s:e])}]]")
+            at = e
+        parts.append(text[at:end])
+        if end < len(text):
+            parts.append("…")
+        return _SPACES.sub(" ", "".join(parts)).strip()
 
 
 def snippet(text: str, leaves: Sequence[Text], width: int = SNIPPET_CHARS) -> str:
-    """About `width` characters of the page around its densest matches, on one line.
-
-    Matched words keep their original spelling (case, marks, tone placement) inside [[ ]];
-    "…" marks text left out. A page without a match gives its beginning.
-    """
-    text = nfc(text)
-    spans = matched_spans(text, leaves)
-    start, end = _window(text, spans, width)
-    parts: list[str] = ["…"] if start > 0 else []
-    at = start
-    for s, e in spans:
-        if s < start or e > end:
-            continue
-        parts.append(text[at:s])
-        parts.append(f"[[{_SPACES.sub(' ', text[s:e])}]]")
-        at = e
-    parts.append(text[at:end])
-    if end < len(text):
-        parts.append("…")
-    return _SPACES.sub(" ", "".join(parts)).strip()
+    """The snippet of one page for a query's positive leaves (see Highlighter.snippet)."""
+    return Highlighter(leaves, width).snippet(text)
 
 
 def _window(text: str, spans: list[tuple[int, int]], width: int) -> tuple[int, int]:
@@ -103,7 +147,7 @@ def _word_start(text: str, at: int, limit: int) -> int:
     """Move `at` forward past a partial word (never beyond `limit`, the first match)."""
     if at == 0 or text[at - 1].isspace():
         return at
-    space = re.compile(r"\s").search(text, at, limit)
+    space = _SPACE.search(text, at, limit)
     return space.end() if space else at
 
 

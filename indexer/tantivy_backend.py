@@ -29,7 +29,7 @@ from indexer.entries import (
     facet_counts,
     hit_of,
 )
-from indexer.highlight import snippet
+from indexer.highlight import Highlighter
 from indexer.query import (
     And,
     DateRange,
@@ -55,6 +55,12 @@ SCHEMA_VERSION = 1
 
 WRITER_HEAP = 256_000_000
 """Bytes of indexing buffer (shared by tantivy's indexing threads); bounds memory when indexing."""
+
+PAGE_CANDIDATES = 20
+"""Matching pages fetched per hit before keeping the best few of each document."""
+FACET_SEGMENT_SIZE = 1000
+"""Values counted per segment before merging: large enough that top-20 counts are exact for
+facets with up to this many values (dossiers are the most numerous)."""
 
 PLACEHOLDER = "·"
 _DOC, _PAGE = 0, 1
@@ -251,20 +257,22 @@ class TantivyBackend:
                 order_by_field="ngay",
                 order=Order.Asc if order == "ngay" else Order.Desc,
             )
-        leaves = positive_texts(ast)
-        hits = []
+        top = []
         for score, address in result.hits[: max(limit, 0)]:
             stored = searcher.doc(address)
-            doc_id = int(_first(stored, "doc_id"))
-            pages = self._pages(searcher, doc_id, clearance, leaves, runs, pages_per_hit)
-            hits.append(
-                hit_of(
-                    doc_id,
-                    float(score) if order == "relevance" else 0.0,
-                    bytes(_first(stored, "stored")).decode(),
-                    pages,
-                )
+            # sorted by date, tantivy gives the date (None when undated) instead of a score
+            relevance = float(score) if order == "relevance" else 0.0
+            top.append((int(_first(stored, "doc_id")), relevance, stored))
+        pages = self._pages(searcher, [d for d, _, _ in top], clearance, ast, pages_per_hit)
+        hits = [
+            hit_of(
+                doc_id,
+                score,
+                bytes(_first(stored, "stored")).decode(),
+                pages.get(doc_id, ()),
             )
+            for doc_id, score, stored in top
+        ]
         return SearchResults(
             query=query,
             total=int(getattr(result, "count", 0) or 0),  # missing from tantivy's stubs
@@ -277,34 +285,59 @@ class TantivyBackend:
     def _pages(
         self,
         searcher: tantivy.Searcher,
-        doc_id: int,
+        doc_ids: list[int],
         clearance: int,
-        leaves: list[Text],
-        runs: list[tuple[QTerm, ...]],
-        limit: int,
-    ) -> tuple[PageHit, ...]:
-        if not leaves or limit <= 0:
-            return ()
+        ast: Node,
+        per_hit: int,
+    ) -> dict[int, tuple[PageHit, ...]]:
+        """The best `per_hit` matching pages of each hit, with snippets: one search for all."""
+        leaves = positive_texts(ast)
+        if not leaves or per_hit <= 0 or not doc_ids:
+            return {}
         any_leaf = Query.boolean_query([(Occur.Should, self._leaf(t, "ptext")) for t in leaves])
-        query = self._filtered(
-            any_leaf.and_must_match(self._const(self._id_query(doc_id))),
-            _PAGE,
-            clearance,
-            self._boosts(runs, "ptext"),
-        )
-        out = []
-        for _, address in searcher.search(query, limit, count=False).hits:
-            page = searcher.doc(address)
-            text = bytes(_first(page, "page_text")).decode()
-            out.append(PageHit(page=int(_first(page, "page")), snippet=snippet(text, leaves)))
-        return tuple(out)
+        boosts = self._boosts(proximity_runs(ast), "ptext")
+
+        def best(ids: list[int], limit: int) -> list[tantivy.DocAddress]:
+            owner = self._const(Query.term_set_query(self._schema, "doc_id", ids))
+            query = self._filtered(any_leaf.and_must_match(owner), _PAGE, clearance, boosts)
+            return [address for _, address in searcher.search(query, limit, count=False).hits]
+
+        limit = PAGE_CANDIDATES * len(doc_ids)
+        addresses = best(doc_ids, limit)
+        chosen: dict[int, list[tantivy.DocAddress]] = {doc_id: [] for doc_id in doc_ids}
+        owners = searcher.fast_field_values("doc_id", addresses)
+        for address, owner in zip(addresses, owners, strict=True):
+            if owner is not None and len(chosen[int(owner)]) < per_hit:
+                chosen[int(owner)].append(address)
+        if len(addresses) == limit:
+            # Documents with hundreds of matching pages filled the candidates: ask per document.
+            for doc_id, picked in chosen.items():
+                if not picked:
+                    picked.extend(best([doc_id], per_hit))
+        highlighter = Highlighter(leaves)
+        out = {}
+        for doc_id, picked in chosen.items():
+            found = []
+            for address in picked:
+                page = searcher.doc(address)
+                text = bytes(_first(page, "page_text")).decode()
+                found.append(PageHit(int(_first(page, "page")), highlighter.snippet(text)))
+            out[doc_id] = tuple(found)
+        return out
 
     def _facets(
         self, searcher: tantivy.Searcher, query: Query
     ) -> dict[str, tuple[tuple[str, int], ...]]:
         # Twice the size asked, so ties at the cut are ordered by value, not by chance.
         aggs = {
-            name: {"terms": {"field": f"facet_{name}", "size": FACET_SIZE * 2}} for name in FACETS
+            name: {
+                "terms": {
+                    "field": f"facet_{name}",
+                    "size": FACET_SIZE * 2,
+                    "segment_size": FACET_SEGMENT_SIZE,
+                }
+            }
+            for name in FACETS
         }
         result = searcher.aggregate(query, aggs)
         return {
@@ -324,10 +357,9 @@ class TantivyBackend:
             (Occur.Must, self._const(Query.term_query(self._schema, "kind", kind))),
             (
                 Occur.Must,
+                # Four levels: a term set on the inverted index seeks faster than a range scan.
                 self._const(
-                    Query.range_query(
-                        self._schema, "access_level", FieldType.Unsigned, 0, clearance
-                    )
+                    Query.term_set_query(self._schema, "access_level", list(range(clearance + 1)))
                 ),
             ),
         ]

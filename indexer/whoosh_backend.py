@@ -17,9 +17,9 @@ with warnings.catch_warnings():
     from whoosh import query as wq
     from whoosh.index import LockError
 
-from indexer.analysis import nfc, tokens
+from indexer.analysis import words
 from indexer.entries import UNDATED, DocEntry, date_bounds, entry_of, facet_counts, hit_of
-from indexer.highlight import snippet
+from indexer.highlight import Highlighter
 from indexer.query import (
     And,
     DateRange,
@@ -67,8 +67,8 @@ class StackedTokenizer(analysis.Tokenizer):
         token = analysis.Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
         for part in value.split(PAGE_BREAK):
-            for tok in tokens(nfc(part)):
-                for text in (tok.exact, tok.folded) if tok.exact != tok.folded else (tok.folded,):
+            for exact, folded in words(part):
+                for text in (exact, folded) if exact != folded else (folded,):
                     token.text = text
                     token.boost = 1.0
                     token.stopped = False
@@ -205,9 +205,10 @@ class WhooshBackend:
                 groupedby=groups if facets else None,
             )
             hits = []
+            highlighter = Highlighter(leaves)
             for hit in list(results)[: max(limit, 0)]:
                 doc_id = int(hit["doc_id"])
-                pages = _pages(searcher, doc_id, clearance, leaves, runs, pages_per_hit)
+                pages = _pages(searcher, doc_id, clearance, highlighter, runs, pages_per_hit)
                 score = float(hit.score or 0.0) if sortedby is None else 0.0
                 hits.append(hit_of(doc_id, score, hit["stored"], pages))
             facet_map = (
@@ -273,16 +274,17 @@ def _pages(
     searcher: Any,
     doc_id: int,
     clearance: int,
-    leaves: list[Text],
+    highlighter: Highlighter,
     runs: list[tuple[QTerm, ...]],
     limit: int,
 ) -> tuple[PageHit, ...]:
-    if not leaves or limit <= 0:
+    if not highlighter.leaves or limit <= 0:
         return ()
-    matched = wq.And([wq.Term("doc_id", str(doc_id)), wq.Or([_leaf(t, "ptext") for t in leaves])])
+    any_leaf = wq.Or([_leaf(t, "ptext") for t in highlighter.leaves])
+    matched = wq.And([wq.Term("doc_id", str(doc_id)), any_leaf])
     query = _filtered(matched, "page", clearance, _boosts(runs, "ptext"))
     return tuple(
-        PageHit(page=int(hit["page"]), snippet=snippet(hit["page_text"], leaves))
+        PageHit(page=int(hit["page"]), snippet=highlighter.snippet(hit["page_text"]))
         for hit in searcher.search(query, limit=limit)
     )
 

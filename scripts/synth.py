@@ -485,8 +485,10 @@ _HEADINGS = {
     "PA": ["I. MỤC ĐÍCH, YÊU CẦU", "II. PHƯƠNG ÁN THỰC HIỆN", "III. TỔ CHỨC THỰC HIỆN"],
     "NQ": ["I. TÌNH HÌNH VÀ NGUYÊN NHÂN", "II. QUAN ĐIỂM, MỤC TIÊU", "III. NHIỆM VỤ, GIẢI PHÁP"],
 }
-_SUBHEADINGS = ["Kết quả đạt được", "Hạn chế, khuyết điểm", "Nguyên nhân", "Mục tiêu cụ thể",
-                "Nhiệm vụ trọng tâm", "Giải pháp chủ yếu", "Phân công nhiệm vụ"]
+# Neutral enough to stand under any of the headings above.
+_SUBHEADINGS = ["Công tác lãnh đạo, chỉ đạo", "Công tác tuyên truyền, quán triệt",
+                "Công tác kiểm tra, giám sát", "Công tác tổ chức, cán bộ",
+                "Công tác phối hợp", "Công tác bảo đảm điều kiện thực hiện"]
 # fmt: on
 
 
@@ -788,7 +790,7 @@ def party_document(
     ky_hieu = f"{kind}/{body_code}"
     so_ky_hieu = f"{number}-{ky_hieu}"
     issued = _pick_date(rng, 1995)
-    trich_yeu = _party_trich_yeu(rng, kind, org, issued.year)
+    trich_yeu = _party_trich_yeu(rng, kind, org, issued)
     header_left = [Line(org.header[0], "bold" if len(org.header) == 1 else "regular", "center")]
     header_left += [Line(h, "bold", "center") for h in org.header[1:]]
     header_left += [Line("*", "regular", "center"), Line(f"Số {so_ky_hieu}", "regular", "center")]
@@ -886,15 +888,17 @@ def _check_province(province: str) -> str:
     return province
 
 
-def _party_trich_yeu(rng: random.Random, kind: str, org: _Body, year: int) -> str:
-    topic = rng.choice(TOPICS)
+def _party_trich_yeu(rng: random.Random, kind: str, org: _Body, issued: date) -> str:
+    topic, year = rng.choice(TOPICS), issued.year
     who = "Ban Thường vụ" if org.leading else "Thường trực"
     if kind in ("NQ", "CT", "TT", "HD", "QC", "KL"):
         return f"về {topic}"
     if kind == "ĐA":
         return f"{topic} giai đoạn {year} - {year + 5}"
-    if kind == "BC":
-        return f"kết quả {rng.choice(['6 tháng đầu năm', 'thực hiện năm'])} {year} về {topic}"
+    if kind == "BC":  # a report looks back: at the first half-year only once it is over
+        if issued.month >= 7:
+            return f"kết quả 6 tháng đầu năm {year} về {topic}"
+        return f"kết quả thực hiện năm {year - 1} về {topic}"
     if kind == "TB":
         return f"kết luận của {who} về {topic}"
     if kind in ("KH", "CTr", "PA"):
@@ -946,6 +950,9 @@ def _assemble(
             *_wrap(trich_yeu[0].upper() + trich_yeu[1:], Line("", "bold", "center"), "full"),
         )
         first.append(Block("title", lines, "full", space_before=1.0))
+    else:  # a công văn is addressed instead of titled
+        to = "Các huyện ủy, thành ủy trực thuộc Tỉnh ủy" if party else "Các sở, ban, ngành của tỉnh"
+        first.append(Block("title", (Line(f"Kính gửi: {to}.", "regular", "center"),), "full", 1.0))
 
     quyen, thay_mat, chuc_vu = rng.choice(org.signatures)
     signer = _name(rng)
@@ -1286,7 +1293,8 @@ def degrade(
         out = _seal(out, rng, img.info.get("synth_signature_box"), src_dpi)
     white: int | tuple[int, int, int] = (255, 255, 255) if red_seal else 255
     if skew_deg:
-        out = out.rotate(skew_deg, Image.Resampling.BICUBIC, expand=True, fillcolor=white)
+        # The scanner bed keeps the sheet size: the corners that turn out of it are margin.
+        out = out.rotate(skew_deg, Image.Resampling.BICUBIC, fillcolor=white)
     if dark_border:
         out = _dark_border(out, rng)
     if rotate % 360:

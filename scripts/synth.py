@@ -54,7 +54,8 @@ class Block:
     """
 
     role: str
-    """header_left, header_right, marks, title, body, page_number, recipients, signature"""
+    """header_left, header_right, marks, title, addressee, heading, body, page_number,
+    recipients, signature"""
     lines: tuple[Line, ...]
     column: str = "full"
     """full | left | right"""
@@ -204,28 +205,36 @@ def _text_width(text: str, line: Line) -> float:
     return _font("serif", line.style, round(_BASE.size_px * line.size)).getlength(text)
 
 
+@cache
+def _word_width(word: str, style: str, size: float) -> float:
+    return _font("serif", style, round(_BASE.size_px * size)).getlength(word)
+
+
 def _wrap(text: str, proto: Line, column: str, *, first_indent: float = 0.0) -> list[Line]:
     """Break a paragraph into lines that fit the column at the base geometry."""
     x0, x1 = _BASE.column(column)
-    em = _BASE.size_px * proto.size
+    # Word by word with cached widths: measuring each growing line again is quadratic.
+    space = _word_width(" ", proto.style, proto.size)
     lines: list[Line] = []
     current: list[str] = []
-    indent = first_indent
+    indent = first_indent * _BASE.size_px * proto.size
+    width = 0.0
     for word in text.split():
-        trial = " ".join([*current, word])
-        if current and _text_width(trial, proto) + indent * em > x1 - x0:
-            lines.append(_line_like(proto, " ".join(current), indent, last=False))
-            current, indent = [word], 0.0
+        w = _word_width(word, proto.style, proto.size)
+        if current and indent + width + space + w > x1 - x0:
+            lines.append(_line_like(proto, " ".join(current), last=False))
+            current, indent, width = [word], 0.0, w
         else:
+            width += (space if current else 0.0) + w
             current.append(word)
     if current:
-        lines.append(_line_like(proto, " ".join(current), indent, last=True))
-    return lines
+        lines.append(_line_like(proto, " ".join(current), last=True))
+    return [replace(ln, indent=first_indent if i == 0 else 0.0) for i, ln in enumerate(lines)]
 
 
-def _line_like(proto: Line, text: str, indent: float, *, last: bool) -> Line:
+def _line_like(proto: Line, text: str, *, last: bool) -> Line:
     align = "left" if proto.align == "justify" and last else proto.align
-    return replace(proto, text=text, align=align, indent=indent, space_before=0.0)
+    return replace(proto, text=text, align=align, space_before=0.0)
 
 
 def _fit(line: Line, column: str) -> Line:
@@ -952,7 +961,8 @@ def _assemble(
         first.append(Block("title", lines, "full", space_before=1.0))
     else:  # a công văn is addressed instead of titled
         to = "Các huyện ủy, thành ủy trực thuộc Tỉnh ủy" if party else "Các sở, ban, ngành của tỉnh"
-        first.append(Block("title", (Line(f"Kính gửi: {to}.", "regular", "center"),), "full", 1.0))
+        line = Line(f"Kính gửi: {to}.", "regular", "center")
+        first.append(Block("addressee", (line,), "full", 1.0))
 
     quyen, thay_mat, chuc_vu = rng.choice(org.signatures)
     signer = _name(rng)

@@ -970,6 +970,7 @@ def _assemble(
         [Line(f"{quyen} {thay_mat.upper()}", "bold", "center")] if quyen and thay_mat else []
     )
     sig_lines += [Line(chuc_vu.upper(), "bold", "center")]
+    sig_lines = [_fit(line, "right") for line in sig_lines]
     sig_lines += [Line(signer, "bold", "center", space_before=3)]  # room to sign
     recipients = _recipients(rng, org, party)
     rec_lines = [Line("Nơi nhận:", "bold_italic", "left", 0.92)]

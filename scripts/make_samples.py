@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,16 @@ from typing import Any
 import img2pdf
 from PIL import Image
 
-from scripts.synth import SynthDocument, degrade, page_text, party_document, render_page
+# Run as a file (python scripts/make_samples.py) or as a module (python -m scripts.make_samples).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.synth import (
+    SynthDocument,
+    degrade,
+    page_text,
+    party_document,
+    render_page,
+)
 from scripts.synth import state_document as state_doc
 
 DPI = 300

@@ -49,36 +49,22 @@ def canonical(text: str) -> str:
     return text
 
 
+# QĐ stands for Quyết định and, in older Party documents, Quy định: the type line decides.
+# fmt: off
 PARTY_TYPES: dict[str, str] = {
-    "NQ": "Nghị quyết",
-    "QĐ": "Quyết định",  # also Quy định in older Party documents; the type line decides
-    "QĐi": "Quy định",
-    "CT": "Chỉ thị",
-    "KL": "Kết luận",
-    "QC": "Quy chế",
-    "TT": "Thông tri",
-    "HD": "Hướng dẫn",
-    "TB": "Thông báo",
-    "BC": "Báo cáo",
-    "KH": "Kế hoạch",
-    "CTr": "Chương trình",
-    "ĐA": "Đề án",
-    "PA": "Phương án",
-    "TTr": "Tờ trình",
-    "CV": "Công văn",
-    "BB": "Biên bản",
-    "BS": "Bản sao",
+    "NQ": "Nghị quyết", "QĐ": "Quyết định", "QĐi": "Quy định", "CT": "Chỉ thị", "KL": "Kết luận",
+    "QC": "Quy chế", "TT": "Thông tri", "HD": "Hướng dẫn", "TB": "Thông báo", "BC": "Báo cáo",
+    "KH": "Kế hoạch", "CTr": "Chương trình", "ĐA": "Đề án", "PA": "Phương án", "TTr": "Tờ trình",
+    "CV": "Công văn", "BB": "Biên bản", "BS": "Bản sao",
 }
+# fmt: on
 """Party document types by the code in the symbol (Hướng dẫn 36-HD/VPTW)."""
 
 STATE_TYPES: dict[str, str] = {
     **{code: name for code, name in PARTY_TYPES.items() if code not in ("TT", "QĐi", "BS")},
-    "TT": "Thông tư",
-    "QyĐ": "Quy định",
-    "CĐ": "Công điện",
-    "GM": "Giấy mời",
+    "TT": "Thông tư", "QyĐ": "Quy định", "CĐ": "Công điện", "GM": "Giấy mời",
     "GGT": "Giấy giới thiệu",
-}
+}  # fmt: skip
 """State document types by symbol code (Nghị định 30/2020/NĐ-CP); công văn has no code."""
 
 TYPE_CODES: dict[str, tuple[str, ...]] = {}
@@ -436,8 +422,8 @@ class Symbol:
 SO_ANCHOR = re.compile(r"(?<![a-z0-9])s[o0e6]\s?[:;.,]?\s*(?=[0-9o])")
 """'Số' before a symbol, in folded text (OCR: Sô, S6, Sé)."""
 _SYMBOL = re.compile(
-    r"(?P<num>[0-9][0-9O]{0,4})\s?(?P<sep>[-–—~/]?)\s?"
-    r"(?P<rest>[A-Za-zĐđ|!\\][A-Za-zĐđ0-9|!/\\]*(?:\s?[-–—/]\s?[A-Za-zĐđ0-9|!]+)*)"
+    r"(?P<num>[0-9][0-9O]{0,4})\s?(?P<sep>[-–—~/]?)\s?(?P<year>(?:19|20)\d\d\s?/\s?)?"
+    r"(?P<rest>(?:[^\W\d_]|[|!\\])[\w|!/\\]*(?:\s?[-–—/]\s?[\w|!]+)*)"
 )
 BARE_SYMBOL = re.compile(
     r"(?<![\w/])\d{1,5}\s?(?:-\s?[A-ZĐ][A-Za-zĐ]{0,3}\s?[/|Il1]\s?[A-ZĐ][A-Za-zĐ]{1,7}"
@@ -465,8 +451,8 @@ def read_symbol(text: str, start: int, anchored: bool) -> Symbol | None:
             return None
         raw = rest.rsplit("/", 1)[0] if "/" in rest else ""
         return Symbol("party", num, codes[0], codes[1], quality * codes[2], m.start(), m.end(), raw)
-    if re.match(r"\d{4}/.", rest):  # "15/2022/QĐ-UBND": the year stays with the number
-        num, rest = f"{num}/{rest[:4]}", rest[5:]
+    if m["year"] and sep == "/":  # "15/2022/QĐ-UBND": the year stays with the number
+        num = f"{num}/{m['year'].strip(' /')}"
     if not rest.strip("-"):
         return None
     tc, body, q = state_codes(rest)

@@ -120,7 +120,7 @@ class _Reader:
                 return number
         # An inline table or a dotted key: the first line naming the key at all.
         for number, raw in enumerate(self.text.splitlines(), 1):
-            if re.search(rf"""(^|[\s{{,."'])({re.escape(key)})(["']|\s*=)""", raw):
+            if re.search(rf"""(^|[\s{{,."'])({re.escape(key)})(["'.]|\s*=)""", raw):
                 return number
         return 0
 

@@ -92,36 +92,14 @@ class PageText:
     words: tuple[Word, ...] = ()
 
 
-@dataclass(frozen=True)
-class PageCues:
-    """How much a page looks like the first or the last page of a document (for splitting)."""
-
-    national_header: bool = False
-    organ_header: bool = False
-    symbol: bool = False
-    place_date: bool = False
-    type_line: bool = False
-    page_number_on_top: bool = False
-    signature: bool = False
-    recipients: bool = False
-
-    @property
-    def first_score(self) -> float:
-        score = 2.0 * self.national_header + 2.0 * self.symbol + 1.5 * self.place_date
-        score += 1.0 * self.type_line + 1.0 * self.organ_header
-        return score - 3.0 * self.page_number_on_top
-
-    @property
-    def last_score(self) -> float:
-        return 1.0 * self.signature + 1.0 * self.recipients
-
-
 # ---------------------------------------------------------------------------------------------
 # Lines: OCR text re-joined from word boxes (columns kept apart) or plain text lines.
 
 
 @dataclass(frozen=True)
-class _Line:
+class Line:
+    """One line of OCR text, or one column's part of it, with its words' boxes if known."""
+
     page: int
     text: str
     key: str  # cv.fold(text): same length, so spans in the key index the text
@@ -141,7 +119,12 @@ class _Line:
         return [w for s, e, w in self.spans if s < end and e > start]
 
 
-def _page_lines(page: PageText, index: int) -> list[_Line]:
+Part = tuple[Line, int, int]
+"""Where a value was read: a line and the span of its text."""
+
+
+def page_lines(page: PageText, index: int = 0) -> list[Line]:
+    """The page's lines; with word boxes, a wide gap splits a line into its columns."""
     words = [w for w in page.words if w.text.strip()]
     if not words:
         out = []
@@ -149,7 +132,7 @@ def _page_lines(page: PageText, index: int) -> list[_Line]:
             # Two header columns may come out on one line separated by a run of spaces.
             for part in re.split(r"\s{3,}", cv.nfc(raw).strip()):
                 if part:
-                    out.append(_Line(index, part, cv.fold(part)))
+                    out.append(Line(index, part, cv.fold(part)))
         return out
     heights = sorted(w.height for w in words)
     gap = 2.5 * heights[len(heights) // 2]
@@ -172,7 +155,7 @@ def _page_lines(page: PageText, index: int) -> list[_Line]:
     return out
 
 
-def _join(words: list[Word], index: int, x_min: int, x_max: int) -> _Line:
+def _join(words: list[Word], index: int, x_min: int, x_max: int) -> Line:
     parts, spans, pos = [], [], 0
     for w in words:
         text = cv.nfc(w.text.strip())
@@ -183,13 +166,13 @@ def _join(words: list[Word], index: int, x_min: int, x_max: int) -> _Line:
     span = max(1, x_max - x_min)
     x0 = (words[0].left - x_min) / span
     x1 = (words[-1].left + words[-1].width - x_min) / span
-    return _Line(index, text, cv.fold(text), tuple(spans), x0, x1)
+    return Line(index, text, cv.fold(text), tuple(spans), x0, x1)
 
 
 def _field(
     value: str | tuple[str, ...] | int | None,
     quality: float,
-    parts: Sequence[tuple[_Line, int, int]] = (),
+    parts: Sequence[Part] = (),
 ) -> FieldValue:
     """A found value: confidence = cue quality x OCR confidence of the words it came from."""
     if value is None or value == "" or value == ():
@@ -208,10 +191,8 @@ def _field(
 def _union(words: Sequence[Word]) -> Box | None:
     if not words:
         return None
-    left = min(w.left for w in words)
-    top = min(w.top for w in words)
-    right = max(w.left + w.width for w in words)
-    bottom = max(w.top + w.height for w in words)
+    left, top = min(w.left for w in words), min(w.top for w in words)
+    right, bottom = max(w.left + w.width for w in words), max(w.top + w.height for w in words)
     return (left, top, right - left, bottom - top)
 
 
@@ -223,7 +204,8 @@ def _is_separator(key: str) -> bool:
 # First page: header columns, number and symbol, place and date, type line, subject, marks.
 
 
-def _find_symbol(lines: Sequence[_Line], bare: bool = True) -> tuple[cv.Symbol, _Line] | None:
+def find_symbol(lines: Sequence[Line], bare: bool = True) -> tuple[cv.Symbol, Line] | None:
+    """The first "Số 10-ĐA/TU" (or, if `bare`, a symbol without "Số") and its line."""
     for line in lines:
         for m in cv.SO_ANCHOR.finditer(line.key):
             if line.text[m.start()] in "S5":  # "Số" with a capital: not "số" cited in a sentence
@@ -241,32 +223,24 @@ def _find_symbol(lines: Sequence[_Line], bare: bool = True) -> tuple[cv.Symbol, 
 @dataclass(frozen=True)
 class _Date:
     iso: str
-    place: str | None
-    place_quality: float
     quality: float
-    part: tuple[_Line, int, int]
-    place_part: tuple[_Line, int, int] | None
+    part: Part
+    place: tuple[str, float, Part] | None  # the place before it, how sure, where
 
 
-def _find_date(lines: Sequence[_Line]) -> _Date | None:
-    """The place-and-date line: "Bắc Giang, ngày 28 tháng 01 năm 2022"."""
+def find_date(lines: Sequence[Line]) -> _Date | None:
+    """The first place-and-date line: "Bắc Giang, ngày 28 tháng 01 năm 2022"."""
     for line in lines:
         m = cv.DATE.search(line.key)
-        if not m:
-            continue
-        parsed = cv.parse_date(m["d"], m["m"], m["y"])
-        if parsed is None:
-            continue
-        place = cv.read_place(line.text, m.start())
-        part = (line, m.start(), m.end())
-        if place is None:
-            return _Date(parsed[0], None, 0.0, parsed[1], part, None)
-        where = (line, place[2], place[3])
-        return _Date(parsed[0], place[0], place[1], parsed[1], part, where)
+        parsed = cv.parse_date(m["d"], m["m"], m["y"]) if m else None
+        if m and parsed:
+            p = cv.read_place(line.text, m.start())
+            place = (p[0], p[1], (line, p[2], p[3])) if p else None
+            return _Date(parsed[0], parsed[1], (line, m.start(), m.end()), place)
     return None
 
 
-def _find_type_line(lines: Sequence[_Line]) -> tuple[int, str, float, int] | None:
+def find_type_line(lines: Sequence[Line]) -> tuple[int, str, float, int] | None:
     """(line index, type name, quality, end of the type words) of the type line ("ĐỀ ÁN")."""
     for i, line in enumerate(lines[:30]):
         found = cv.read_type_line(line.text, line.key)
@@ -275,15 +249,13 @@ def _find_type_line(lines: Sequence[_Line]) -> tuple[int, str, float, int] | Non
     return None
 
 
-def _subject(
-    lines: Sequence[_Line], after: int, first_start: int = 0
-) -> list[tuple[_Line, int, int]]:
+def _subject(lines: Sequence[Line], after: int, first_start: int = 0) -> list[Part]:
     """Lines of the subject (trích yếu) below the type line, up to the separator or the body.
 
     The subject is centred and wrapped: every line but its last is (nearly) full, so a short
     line ends it; the body's first line is indented, so its centre is off the subject's.
     """
-    parts: list[tuple[_Line, int, int]] = []
+    parts: list[Part] = []
     first = lines[after]
     if first_start and first.key[first_start:].strip():
         parts.append((first, first_start + 1, len(first.text)))
@@ -308,32 +280,26 @@ def _subject(
 _VV = re.compile(r"^\s*(?:v\s?[/il1|]\s?v|ve viec)\s*[:.]?\s*")
 
 
-def _find_vv(lines: Sequence[_Line]) -> list[tuple[_Line, int, int]]:
+def _find_vv(lines: Sequence[Line]) -> list[Part]:
     """Công văn: the "V/v ..." subject under the symbol, with its continuation lines."""
     for i, line in enumerate(lines):
         m = _VV.match(line.key)
         if not m or line.text[m.start() : m.start() + 1].upper() != "V":
             continue
-        text_end = len(line.text)
-        date = cv.DATE.search(line.key, m.end())
-        if date:  # the date column run into the subject line
-            place = cv.read_place(line.text, date.start())
-            text_end = place[2] if place else date.start()
-        parts = [(line, m.end(), text_end)]
+        date = cv.DATE.search(line.key, m.end())  # the date column run into the subject line
+        place = cv.read_place(line.text, date.start()) if date else None
+        parts = [(line, m.end(), place[2] if place else date.start() if date else len(line.text))]
         for nxt in lines[i + 1 : i + 4]:
-            if nxt.key.startswith(("kinh gui", "noi nhan")) or _is_separator(nxt.key):
-                break
-            if nxt.text[:1].isupper() or (
-                nxt.cx is not None and line.cx is not None and nxt.cx > 0.5
-            ):
+            right = nxt.cx is not None and line.cx is not None and nxt.cx > 0.5
+            if right or nxt.text[:1].isupper() or _is_separator(nxt.key):
                 break
             parts.append((nxt, 0, len(nxt.text)))
         return parts
     return []
 
 
-def _find_marks(lines: Sequence[_Line]) -> dict[str, tuple[str, float, tuple[_Line, int, int]]]:
-    found: dict[str, tuple[str, float, tuple[_Line, int, int]]] = {}
+def _find_marks(lines: Sequence[Line]) -> dict[str, tuple[str, float, Part]]:
+    found: dict[str, tuple[str, float, Part]] = {}
     for line in lines:
         for field, value, q, s, e in cv.read_marks(line.text, line.key):
             if field not in found or found[field][1] < q:
@@ -344,15 +310,16 @@ def _find_marks(lines: Sequence[_Line]) -> dict[str, tuple[str, float, tuple[_Li
 # ---------------------------------------------------------------------------------------------
 # Last page: signature block (authority, title, name) and the "Nơi nhận" list.
 
-Found = tuple[str, float, tuple[_Line, int, int]]  # value, quality, where
+Found = tuple[str, float, "Part"]  # value, quality, where
+Recipients = tuple[tuple[str, ...], float, list["Part"]]
 
 
-def _title(line: _Line, start: int = 0) -> Found | None:
+def _title(line: Line, start: int = 0) -> Found | None:
     found = cv.read_title(line.text, line.key, start)
     return (found[0], found[1], (line, found[2], found[3])) if found else None
 
 
-def _find_signature(lines: Sequence[_Line], kind: str | None) -> dict[str, Found]:
+def find_signature(lines: Sequence[Line], kind: str | None) -> dict[str, Found]:
     """The signature block: authority marker(s), the title, then the name below the seal."""
     anchor = None
     for i, line in enumerate(lines):
@@ -406,7 +373,7 @@ _RECIPIENTS = re.compile(r"^\s*n\s?[o0]\s?i\s?nh\s?[a4]\s?n\s*[:;.]?")
 _BULLET = re.compile(r"^\s*[-–—•+*·~_]+\s*")
 
 
-def _find_recipients(lines: Sequence[_Line]) -> tuple[tuple[str, ...], float, list] | None:
+def find_recipients(lines: Sequence[Line]) -> Recipients | None:
     """Items of "Nơi nhận:" (left column, one per dash), continuation lines joined."""
     for i, line in enumerate(lines):
         m = _RECIPIENTS.search(line.key)
@@ -433,7 +400,9 @@ def _find_recipients(lines: Sequence[_Line]) -> tuple[tuple[str, ...], float, li
     return _items(lines, start, 0.0, [], 0.75)
 
 
-def _items(lines: Sequence[_Line], start: int, column: float | None, items: list, quality: float):  # type: ignore[no-untyped-def]
+def _items(
+    lines: Sequence[Line], start: int, column: float | None, items: list[list[Part]], q: float
+) -> Recipients | None:
     misses = 0
     for nxt in lines[start : start + 20]:
         if column is not None and nxt.cx is not None and nxt.cx > 0.5 > column:
@@ -449,10 +418,10 @@ def _items(lines: Sequence[_Line], start: int, column: float | None, items: list
             if misses >= 2 or nxt.cx is not None:
                 break
     values = tuple(v for v in (_recipient(parts) for parts in items) if v)
-    return (values, quality, [p for parts in items for p in parts]) if values else None
+    return (values, q, [p for parts in items for p in parts]) if values else None
 
 
-def _recipient(parts: list[tuple[_Line, int, int]]) -> str:
+def _recipient(parts: list[Part]) -> str:
     chunks = []
     for line, s, e in parts:
         chunk = _BULLET.sub("", line.text[s:e])
@@ -476,7 +445,7 @@ def _recipient(parts: list[tuple[_Line, int, int]]) -> str:
 # Putting it together.
 
 
-def _header(zone: Sequence[_Line]) -> tuple[str | None, list[tuple[cv.Organ, _Line]]]:
+def _header(zone: Sequence[Line]) -> tuple[str | None, list[tuple[cv.Organ, Line]]]:
     kinds, organs = [], []
     for line in zone:
         kind, key = cv.strip_national(line.key)
@@ -487,7 +456,8 @@ def _header(zone: Sequence[_Line]) -> tuple[str | None, list[tuple[cv.Organ, _Li
             organs.append((organ, line))
         elif organs and organs[-1][0].place is None and key.strip().startswith(cv.LEVELS):
             # "ỦY BAN NHÂN DÂN" over "TỈNH BẮC GIANG": the second line is the first's place.
-            level, _, rest = line.text.strip().partition(" ")
+            text = "".join(" " if k == " " else t for t, k in zip(line.text, key, strict=True))
+            level, _, rest = text.strip().partition(" ")
             place, q = cv.snap_place(rest.strip(" .,").title())
             o = organs[-1][0]
             readable = f"{o.readable} {level.lower()} {place}"
@@ -495,15 +465,15 @@ def _header(zone: Sequence[_Line]) -> tuple[str | None, list[tuple[cv.Organ, _Li
     return (kinds[0] if kinds else None), organs
 
 
-def _read_first_page(lines: list[_Line]) -> tuple[dict[str, FieldValue], str | None]:
-    type_found = _find_type_line(lines)
+def _read_first_page(lines: list[Line]) -> tuple[dict[str, FieldValue], str | None]:
+    type_found = find_type_line(lines)
     zone = lines[: type_found[0]] if type_found else lines[:16]
     national, organs = _header(zone)
-    found = _find_symbol(zone) or _find_symbol(lines[:25])
+    found = find_symbol(zone) or find_symbol(lines[:25])
     symbol, sym_part = (
         (found[0], [(found[1], found[0].start, found[0].end)]) if found else (None, [])
     )
-    date = _find_date(zone) or _find_date(lines[:25])
+    date = find_date(zone) or find_date(lines[:25])
     kind = symbol.kind if symbol else national
     out: dict[str, FieldValue] = {}
     if symbol and type_found and symbol.type_code not in cv.TYPE_CODES.get(type_found[1], ()):
@@ -531,6 +501,7 @@ def _read_first_page(lines: list[_Line]) -> tuple[dict[str, FieldValue], str | N
             out["loai"] = _field("Công văn", 0.8, subject[:1] or sym_part)
     if subject:
         text = " ".join(ln.text[s:e].strip() for ln, s, e in subject).strip(" .")
+        text = text[:1].upper() + text[1:]  # a subject starts with a capital, also after "V/v"
         out["trich_yeu"] = _field(text, 0.9 if len(subject) > 1 else 0.95, subject)
     if symbol:
         agree = bool(type_found and code in cv.TYPE_CODES.get(type_found[1], ()))
@@ -540,8 +511,8 @@ def _read_first_page(lines: list[_Line]) -> tuple[dict[str, FieldValue], str | N
         out["so_ky_hieu"] = _field(symbol.so_ky_hieu, q, sym_part)
     if date:
         out["ngay_ban_hanh"] = _field(date.iso, date.quality, [date.part])
-        if date.place and date.place_part:
-            out["noi_ban_hanh"] = _field(date.place, date.place_quality, [date.place_part])
+        if date.place:
+            out["noi_ban_hanh"] = _field(date.place[0], date.place[1], [date.place[2]])
     out.update(_issuing_body(organs, symbol, date))
     for name, (value, q, part) in _find_marks(zone if type_found else lines[:12]).items():
         out[name] = _field(value, q, [part])
@@ -549,7 +520,7 @@ def _read_first_page(lines: list[_Line]) -> tuple[dict[str, FieldValue], str | N
 
 
 def _issuing_body(
-    organs: list[tuple[cv.Organ, _Line]], symbol: cv.Symbol | None, date: _Date | None
+    organs: list[tuple[cv.Organ, Line]], symbol: cv.Symbol | None, date: _Date | None
 ) -> dict[str, FieldValue]:
     """Issuing and superior bodies from the header, checked against the symbol's body code."""
     template = None
@@ -559,7 +530,7 @@ def _issuing_body(
     if not organs:
         if template and ("{p}" not in template or (date and date.place)):
             # No header read: the body code and the place of issue still name it, less surely.
-            readable = template.format(p=date.place if date else "")
+            readable = template.format(p=date.place[0] if date and date.place else "")
             return {"co_quan_ban_hanh": _field(readable, 0.5 * symbol.quality if symbol else 0.5)}
         return {}
     name = cv.issuer([o for o, _ in organs])
@@ -576,16 +547,16 @@ def _issuing_body(
 
 
 def _read_last_pages(
-    pages: Sequence[PageText], first: list[_Line], kind: str | None
+    pages: Sequence[PageText], first: list[Line], kind: str | None
 ) -> dict[str, FieldValue]:
     out: dict[str, FieldValue] = {}
     for p in range(len(pages) - 1, max(-1, len(pages) - 4), -1):
-        lines = first if p == 0 else _page_lines(pages[p], p)
+        lines = first if p == 0 else page_lines(pages[p], p)
         if "chuc_vu" not in out and "quyen_han_ky" not in out:
-            for name, (value, q, part) in _find_signature(lines, kind).items():
+            for name, (value, q, part) in find_signature(lines, kind).items():
                 out[name] = _field(value, q, [part])
         if "noi_nhan" not in out:
-            rec = _find_recipients(lines)
+            rec = find_recipients(lines)
             if rec:
                 out["noi_nhan"] = _field(rec[0], rec[1], rec[2])
     return out
@@ -595,7 +566,7 @@ def extract_metadata(pages: Sequence[PageText]) -> DocumentMetadata:
     """The metadata of one document from its pages as OCR read them (first and last pages)."""
     if not pages:
         return DocumentMetadata()
-    first = _page_lines(pages[0], 0)
+    first = page_lines(pages[0], 0)
     head, kind = _read_first_page(first)
     tail = _read_last_pages(pages, first, kind)
     return DocumentMetadata(**head, **tail, so_trang=FieldValue(len(pages), 1.0, None, None))
@@ -623,21 +594,3 @@ def inspection_kind(md: DocumentMetadata) -> str | None:
         if md.loai.value == loai and (not words or any(w in subject for w in words)):
             return kind
     return None
-
-
-def page_cues(page: PageText) -> PageCues:
-    """First-page and last-page cues of one page, for splitting a dossier into documents."""
-    lines = _page_lines(page, 0)
-    top = lines[:14]
-    heads = [(line, *cv.strip_national(line.key)) for line in lines[:8]]
-    first_line = lines[0].text if lines else ""
-    return PageCues(
-        national_header=any(kind for _, kind, _ in heads),
-        organ_header=any(cv.read_organ(line.text, key) for line, _, key in heads),
-        symbol=_find_symbol(top, bare=False) is not None,
-        place_date=_find_date(top) is not None,
-        type_line=_find_type_line(lines[:20]) is not None,
-        page_number_on_top=bool(re.fullmatch(r"[-–—.\s]*\d{1,3}[-–—.\s]*", first_line)),
-        signature=bool(_find_signature(lines, None)),
-        recipients=_find_recipients(lines) is not None,
-    )

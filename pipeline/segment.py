@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from pipeline.metadata import PageCues, PageText, page_cues
+from pipeline import conventions as cv
+from pipeline.metadata import (
+    PageText,
+    find_date,
+    find_recipients,
+    find_signature,
+    find_symbol,
+    find_type_line,
+    page_lines,
+)
 from sohoa.errors import ManifestError
 
 START_ALONE = 3.5
@@ -65,3 +76,46 @@ def _check_fixed(fixed: Sequence[tuple[int, int]], n: int) -> list[tuple[int, in
             )
         previous = last
     return ranges
+
+
+@dataclass(frozen=True)
+class PageCues:
+    """What makes a page look like the first or the last page of a document."""
+
+    national_header: bool = False
+    organ_header: bool = False
+    symbol: bool = False
+    place_date: bool = False
+    type_line: bool = False
+    page_number_on_top: bool = False
+    signature: bool = False
+    recipients: bool = False
+
+    @property
+    def first_score(self) -> float:
+        score = 2.0 * self.national_header + 2.0 * self.symbol + 1.5 * self.place_date
+        score += 1.0 * self.type_line + 1.0 * self.organ_header
+        # Pages after the first carry their number on top (Party and state alike).
+        return score - 3.0 * self.page_number_on_top
+
+    @property
+    def last_score(self) -> float:
+        return 1.0 * self.signature + 1.0 * self.recipients
+
+
+def page_cues(page: PageText) -> PageCues:
+    """First-page and last-page cues of one page."""
+    lines = page_lines(page)
+    top = lines[:14]
+    heads = [(line, *cv.strip_national(line.key)) for line in lines[:8]]
+    first_line = lines[0].text if lines else ""
+    return PageCues(
+        national_header=any(kind for _, kind, _ in heads),
+        organ_header=any(cv.read_organ(line.text, key) for line, _, key in heads),
+        symbol=find_symbol(top, bare=False) is not None,
+        place_date=find_date(top) is not None,
+        type_line=find_type_line(lines[:20]) is not None,
+        page_number_on_top=bool(re.fullmatch(r"[-–—.\s]*\d{1,3}[-–—.\s]*", first_line)),
+        signature=bool(find_signature(lines, None)),
+        recipients=find_recipients(lines) is not None,
+    )

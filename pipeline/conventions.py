@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import partial_ratio_alignment, ratio
 
+from ocr.syllable import is_syllable
+
 # Look-alikes of Đ that OCR and old encodings produce: Ð (U+00D0, Icelandic eth) and ð.
 _D_LIKE = str.maketrans({"Ð": "Đ", "ð": "đ"})
 
@@ -36,7 +38,7 @@ def fold(text: str) -> str:
 # fmt: off
 _SPELLING = {
     "uỷ": "ủy", "Uỷ": "Ủy", "UỶ": "ỦY", "hoà": "hòa", "Hoà": "Hòa", "HOÀ": "HÒA", "hoả": "hỏa",
-    "Hoả": "Hỏa", "HOẢ": "HỎA", "thuỷ": "thủy", "Thuỷ": "Thủy", "THUỶ": "THỦY", "quỹ": "quỹ",
+    "Hoả": "Hỏa", "HOẢ": "HỎA", "thuỷ": "thủy", "Thuỷ": "Thủy", "THUỶ": "THỦY",
 }
 # fmt: on
 
@@ -84,15 +86,6 @@ TYPE_LINES: dict[str, str] = {
 }
 # fmt: on
 """The type line as printed above the subject, upper case -> type name."""
-
-INSPECTION_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "quyet_dinh_kiem_tra": ("Quyết định", ("kiem tra", "thanh lap doan kiem tra")),
-    "ke_hoach_kiem_tra": ("Kế hoạch", ("kiem tra",)),
-    "bao_cao_ket_qua_kiem_tra": ("Báo cáo", ("ket qua kiem tra", "kiem tra")),
-    "thong_bao_ket_luan": ("Thông báo", ("ket luan",)),
-    "bien_ban": ("Biên bản", ()),
-}
-"""Documents of an inspection dossier (hồ sơ kiểm tra): type and subject words (folded)."""
 
 # Issuing bodies. "{p}" is the place from the header or the date line ("Bắc Giang").
 # fmt: off
@@ -188,14 +181,12 @@ TITLES: tuple[str, ...] = (
 SECRECY = {"mat": "Mật", "toi mat": "Tối mật", "tuyet mat": "Tuyệt mật"}
 URGENCY = {"khan": "Khẩn", "thuong khan": "Thượng khẩn", "hoa toc": "Hỏa tốc"}
 
-SURNAMES = frozenset(
-    fold(s)
-    for s in (
-        "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đào Đoàn Vương "
-        "Trịnh Trương Lâm Phùng Mai Tô Hà Tạ Lưu Chu Đinh Lương Cao Văn Quách Thái Kiều Lại "
-        "Nông Triệu Hứa Tăng Giang Khổng Diệp Âu Mạc Thân Lã Lò Hầu Ninh Đồng Kim Tống Quan"
-    ).split()
-)
+_SURNAME_FORMS = (
+    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đào Đoàn Vương "
+    "Trịnh Trương Lâm Phùng Mai Tô Hà Tạ Lưu Chu Đinh Lương Cao Văn Quách Thái Kiều Lại "
+    "Nông Triệu Hứa Tăng Giang Khổng Diệp Âu Mạc Thân Lã Lò Hầu Ninh Đồng Kim Tống Quan"
+).split()
+SURNAMES = frozenset(fold(s) for s in _SURNAME_FORMS)
 """Common Vietnamese family names (folded), to tell the signer's name from seal residue."""
 
 PROVINCES: tuple[str, ...] = (
@@ -484,7 +475,11 @@ def read_title(text: str, key: str, start: int = 0) -> tuple[str, float, int, in
 
 
 def read_name(text: str) -> tuple[str, float, int, int] | None:
-    """The last run of 2 to 5 capitalised words led by a family name: (name, quality, s, e)."""
+    """The last run of 2 to 5 capitalised words led by a family name: (name, quality, s, e).
+
+    Quality falls with each word that is no Vietnamese syllable (OCR damage under the seal);
+    a damaged family name is repaired from the list of family names when one is nearest.
+    """
     tokens = list(re.finditer(r"[^\s,.;:()]+", text))
     best = None
     i = 0
@@ -493,23 +488,37 @@ def read_name(text: str) -> tuple[str, float, int, int] | None:
         while j < len(tokens) and _name_word(tokens[j].group()):
             j += 1
         for k in range(i, j - 1):
-            surname = fold(tokens[k].group()) in SURNAMES
+            words = [t.group() for t in tokens[k : min(j, k + 5)]]
+            surname = _surname(words[0], len(words))
             if surname or k == i:
-                size = min(j - k, 5)
-                quality = (0.97 if size >= 3 else 0.7) * (1.0 if surname else 0.6)
+                bad = sum(not is_syllable(w) for w in words[1:])
+                quality = (0.97 if len(words) >= 3 else 0.7) * 0.7**bad
+                quality *= 1.0 if surname == words[0] else 0.8 if surname else 0.6
                 if best is None or quality >= best[0]:
-                    best = (quality, k, k + size)
+                    best = (quality, [surname or words[0], *words[1:]], k, k + len(words))
                 break
         i = max(j, i + 1)
     if best is None:
         return None
-    quality, a, b = best
-    s, e = tokens[a].start(), tokens[b - 1].end()
-    return text[s:e], quality, s, e
+    quality, words, a, b = best
+    return " ".join(words), quality, tokens[a].start(), tokens[b - 1].end()
+
+
+def _surname(word: str, size: int) -> str | None:
+    """The family name `word` is, or (a damaged word leading a 3-word name) is nearest to."""
+    key = fold(word)
+    if key in SURNAMES:
+        return word
+    if size < 3 or is_syllable(word):
+        return None  # a real syllable is another word, not a damaged family name
+    ranked = sorted((Levenshtein.distance(key, fold(s)), s) for s in _SURNAME_FORMS)
+    if ranked[0][0] <= 2 and (len(ranked) == 1 or ranked[1][0] > ranked[0][0]):
+        return ranked[0][1]
+    return None
 
 
 def _name_word(word: str) -> bool:
-    return word.isalpha() and word[0].isupper() and word[1:].islower() and len(word) <= 7
+    return word.isalpha() and word[0].isupper() and (word[1:].islower() or len(word) == 1)
 
 
 def nfc(text: str) -> str:

@@ -316,7 +316,11 @@ Recipients = tuple[tuple[str, ...], float, list["Part"]]
 
 def _title(line: Line, start: int = 0) -> Found | None:
     found = cv.read_title(line.text, line.key, start)
-    return (found[0], found[1], (line, found[2], found[3])) if found else None
+    if not found:
+        return None
+    # A scrap just before the title ("9 BÍ THƯ"): the seal may have eaten a word ("PHÓ").
+    scrap = re.search(r"(^|\s)\S{1,3}\s*$", line.text[start : found[2]])
+    return found[0], found[1] * (0.6 if scrap else 1.0), (line, found[2], found[3])
 
 
 def find_signature(lines: Sequence[Line], kind: str | None) -> dict[str, Found]:
@@ -582,15 +586,3 @@ def document_title(md: DocumentMetadata, fallback: str) -> str:
     if head and subject:
         return f"{head}: {subject}"
     return head or (subject if isinstance(subject, str) else "") or fallback
-
-
-def inspection_kind(md: DocumentMetadata) -> str | None:
-    """Which document of an inspection dossier this is ("thong_bao_ket_luan", ...), if any."""
-    body = cv.fold(f"{md.ky_hieu.value or ''} {md.co_quan_ban_hanh.value or ''}")
-    subject = cv.fold(str(md.trich_yeu.value or ""))
-    if "ubkt" not in body and "kiem tra" not in body and "kiem tra" not in subject:
-        return None
-    for kind, (loai, words) in cv.INSPECTION_KINDS.items():
-        if md.loai.value == loai and (not words or any(w in subject for w in words)):
-            return kind
-    return None

@@ -1,4 +1,4 @@
-"""Splitting a dossier scan into its documents, from first-page and last-page cues."""
+"""Dossiers: split a scan into its documents by page cues; tell an inspection dossier's kinds."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from pipeline import conventions as cv
 from pipeline.metadata import (
+    DocumentMetadata,
     PageText,
     find_date,
     find_recipients,
@@ -119,3 +120,25 @@ def page_cues(page: PageText) -> PageCues:
         signature=bool(find_signature(lines, None)),
         recipients=find_recipients(lines) is not None,
     )
+
+
+INSPECTION_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "quyet_dinh_kiem_tra": ("Quyết định", ("kiem tra", "thanh lap doan kiem tra")),
+    "ke_hoach_kiem_tra": ("Kế hoạch", ("kiem tra",)),
+    "bao_cao_ket_qua_kiem_tra": ("Báo cáo", ("ket qua kiem tra", "kiem tra")),
+    "thong_bao_ket_luan": ("Thông báo", ("ket luan",)),
+    "bien_ban": ("Biên bản", ()),
+}
+"""Documents of an inspection dossier (hồ sơ kiểm tra): type and subject words (folded)."""
+
+
+def inspection_kind(md: DocumentMetadata) -> str | None:
+    """Which document of an inspection dossier this is ("thong_bao_ket_luan", ...), if any."""
+    body = cv.fold(f"{md.ky_hieu.value or ''} {md.co_quan_ban_hanh.value or ''}")
+    subject = cv.fold(str(md.trich_yeu.value or ""))
+    if "ubkt" not in body and "kiem tra" not in body and "kiem tra" not in subject:
+        return None
+    for kind, (loai, words) in INSPECTION_KINDS.items():
+        if md.loai.value == loai and (not words or any(w in subject for w in words)):
+            return kind
+    return None

@@ -13,8 +13,8 @@ from pipeline.metadata import (
     PageText,
     document_title,
     extract_metadata,
-    inspection_kind,
 )
+from pipeline.segment import inspection_kind
 
 PARTY_FIRST = """\
 TỈNH ỦY BẮC GIANG ĐẢNG CỘNG SẢN VIỆT NAM

@@ -13,6 +13,10 @@ WORD_RE = re.compile(r"[\w\u0300-\u036f]+")
 MAX_WORD_CHARS = 60
 """Longer runs are OCR garbage (or base64); they are neither indexed nor highlighted."""
 
+CACHE_WORDS = 300_000
+"""Distinct words whose forms are kept: the archive vocabulary (syllables, names, numbers) is
+far smaller; OCR noise beyond it is analyzed each time rather than held (about 100 MB here)."""
+
 _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
 _VOWELS = frozenset("aăâeêioôơuưy")
 _MARKED_VOWELS = frozenset("ăâêôơư")  # vowels whose shape carries the tone when present
@@ -86,7 +90,7 @@ def forms(word: str) -> tuple[str, str]:
     if pair is None:
         # Ð (U+00D0, eth) is how OCR often reads Đ; in Vietnamese text it is always Đ.
         pair = (place_tone(word.replace("ð", "đ")), _fold_uncached(word))
-        if len(_FORMS) < 1_000_000:  # OCR noise must not grow the cache without bound
+        if len(_FORMS) < CACHE_WORDS:
             _FORMS[word] = pair
     return pair
 

@@ -53,6 +53,23 @@ nông dân; cựu chiến binh; công đoàn; hòa bình; hoà giải; ủy nhi�
 khỏe mạnh; sức khoẻ; đồng chí; nơi nhận; lưu; như trên; t/m ban thường vụ; k/t bí thư; tỉnh;
 huyện; thành phố; bắc giang; lạng sơn; thái nguyên; hải dương; nghệ an; thanh hóa; quảng ninh;
 yên dũng; lục nam; việt yên; tân yên; hiệp hòa; sơn động; lục ngạn; mất mùa; mặt trận; một số;
+tiếp tục; quán triệt; tuyên truyền; vận động; phổ biến; sâu rộng; kịp thời; nghiêm túc; hiệu quả;
+thiết thực; toàn diện; đồng bộ; chủ động; tích cực; khắc phục; hạn chế; tồn tại; nguyên nhân;
+khách quan; chủ quan; bài học; kinh nghiệm; phương hướng; mục tiêu; chỉ tiêu; tăng trưởng; bình
+quân; thu nhập; đầu người; hộ nghèo; giảm nghèo; bền vững; việc làm; lao động; xuất khẩu; hạ
+tầng; đô thị; quy hoạch; sử dụng đất; giải phóng mặt bằng; bồi thường; tái định cư; khiếu nại; tố
+cáo; tiếp công dân; đối thoại; an toàn; trật tự; tội phạm; ma túy; tệ nạn; phòng cháy; chữa cháy;
+thiên tai; lũ lụt; hạn hán; dịch bệnh; tiêm chủng; bảo hiểm; an sinh; người có công; thương
+binh; liệt sĩ; gia đình chính sách; đền ơn đáp nghĩa; học sinh; giáo viên; trường học; bệnh
+viện; trạm y tế; nhà văn hóa; di tích; lễ hội; truyền thống; cách mạng; kháng chiến; chiến
+thắng; kỷ niệm; thành lập; đại hội; nhiệm kỳ; bầu cử; đại biểu; ứng cử; đề cử; giới thiệu; quy
+hoạch cán bộ; luân chuyển; bổ nhiệm; miễn nhiệm; khen thưởng; thi đua; bằng khen; giấy khen;
+huy hiệu; tuổi đảng; kết nạp; phát triển đảng; chuyển sinh hoạt; đảng phí; thẻ đảng; kiểm điểm;
+tự phê bình; phê bình; cảnh cáo; khiển trách; cách chức; khai trừ; vi phạm; sai phạm; thu hồi;
+xử lý; nghiêm minh; công khai; minh bạch; tiết kiệm; chống lãng phí; mua sắm; tài sản công; trụ
+sở; xe công; kinh phí; dự toán; quyết toán; thẩm định; phê duyệt; điều chỉnh; bổ sung; sửa đổi;
+bãi bỏ; hết hiệu lực; ban hành; có hiệu lực; kể từ ngày ký; các đồng chí; chịu trách nhiệm; thi
+hành; tổ chức thực hiện; báo cáo kết quả; trước ngày; định kỳ; hằng năm; sáu tháng; quý; tuần;
 """.split(";")
 NAMES = "Nguyễn Trần Lê Phạm Hoàng Vũ Đặng Bùi Đỗ Hồ Ngô Dương Lý".split()
 MIDDLE = "Văn Thị Hữu Đức Minh Thanh Quang Xuân Thu Hồng".split()
@@ -120,7 +137,9 @@ class Corpus:
         noisy = [self._misread(self.rng.choice(words)) for _ in range(3000)]
         self.vocab = words + names[:400] + noisy
         weights = [1 / (i + 3) for i in range(len(words))]
-        weights += [0.02] * 400 + [0.003] * len(noisy)
+        common = sum(weights)
+        # names are 3% of the words, misread words 1%: as in typed minutes and reports
+        weights += [0.03 * common / 400] * 400 + [0.01 * common / len(noisy)] * len(noisy)
         self.cum: list[float] = []
         total = 0.0
         for w in weights:

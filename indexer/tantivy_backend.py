@@ -68,29 +68,35 @@ facets with up to this many values (dossiers are the most numerous)."""
 
 PLACEHOLDER = "·"
 _DOC, _PAGE = 0, 1
-_LANES: dict[str, str] = {}
+
+
+class _ChunkLanes(dict[str, str]):
+    """Lowercase whitespace-separated chunk ("ủy,", "10-đa/tu") -> the lane pairs of its
+    words, computed on first sight."""
+
+    def __missing__(self, chunk: str) -> str:
+        pairs = []
+        for word in WORD_RE.findall(chunk):
+            if len(word) > MAX_WORD_CHARS:
+                continue  # skipped, like analysis.words does, so snippets agree with the index
+            exact, folded = forms(word)
+            pairs.append(f"{exact if exact != folded else PLACEHOLDER} {folded}")
+        lane = " ".join(pairs)
+        if len(self) < CACHE_WORDS:
+            self[chunk] = lane
+        return lane
+
+
+_CHUNKS = _ChunkLanes()
 
 
 def lanes(text: str) -> str:
     """The lane string of a text: "exact folded" per word, "· folded" when they are equal."""
-    get = _LANES.get
-    out = []
-    for word in WORD_RE.findall(nfc(text).lower()):
-        pair = get(word)
-        if pair is None:
-            pair = _lane_pair(word)
-        out.append(pair)
-    return " ".join(out)
-
-
-def _lane_pair(word: str) -> str:
-    if len(word) > MAX_WORD_CHARS:
-        return ""  # skipped, like analysis.tokens does, so snippets agree with the index
-    exact, folded = forms(word)
-    pair = f"{exact if exact != folded else PLACEHOLDER} {folded}"
-    if len(_LANES) < CACHE_WORDS:
-        _LANES[word] = pair
-    return pair
+    # Splitting on whitespace and caching per chunk gives the same words as WORD_RE.findall
+    # over the whole text (whitespace is never part of a word) at twice the speed: this runs
+    # for every page indexed. Whitespace inside the result does not matter to the tokenizer.
+    chunks = _CHUNKS
+    return " ".join([chunks[chunk] for chunk in nfc(text).lower().split()])
 
 
 def _first(doc: tantivy.Document, field: str) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import resource
 import shutil
@@ -147,6 +148,7 @@ class Corpus:
             self.cum.append(total)
         self.names = names
         self.generating_s = 0.0
+        self.generating_cpu_s = 0.0
 
     def _misread(self, word: str) -> str:
         chars = list(word)
@@ -163,7 +165,7 @@ class Corpus:
         rng = self.rng
         made, doc_id = 0, 0
         while made < self.pages:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             doc_id += 1
             n = min(self.pages - made, rng.choice((1, 1, 2, 2, 3, 4, 5, 6, 8, 12)))
             loai, abbr = rng.choice(TYPES)
@@ -198,6 +200,7 @@ class Corpus:
             )
             made += n
             self.generating_s += time.perf_counter() - start
+            self.generating_cpu_s += time.process_time() - cpu
             yield doc
 
 
@@ -209,9 +212,13 @@ def bench(backend: str, pages: int, seed: int, rounds: int, where: Path) -> dict
     """Index, then query; the figures for one backend."""
     corpus = Corpus(pages, seed)
     index_dir = where / f"index-{backend}"
-    start = time.perf_counter()
+    load = os.getloadavg()[0]
+    start, cpu = time.perf_counter(), time.process_time()
     docs = rebuild_index(index_dir, corpus, engine=backend)
     index_s = time.perf_counter() - start - corpus.generating_s
+    # CPU seconds of every thread (tantivy indexes in its own): on a shared machine this says
+    # what the work costs when wall-clock time says how busy the other tenants were.
+    index_cpu_s = time.process_time() - cpu - corpus.generating_cpu_s
     rss = _peak_rss_mb()
     live = layout.live_generation(index_dir)
     assert live is not None
@@ -235,6 +242,8 @@ def bench(backend: str, pages: int, seed: int, rounds: int, where: Path) -> dict
         "documents": docs,
         "index_pages_per_s": round(pages / index_s, 1),
         "index_s": round(index_s, 1),
+        "index_cpu_s": round(index_cpu_s, 1),
+        "load_avg_before": round(load, 1),
         "index_mb": round(size / 1e6, 1),
         "peak_rss_mb": round(rss, 1),
         "queries": len(timings),
@@ -246,7 +255,8 @@ def bench(backend: str, pages: int, seed: int, rounds: int, where: Path) -> dict
 def _line(r: dict[str, object]) -> str:
     return (
         f"{r['backend']}: {r['pages']} pages ({r['documents']} documents), "
-        f"indexed {r['index_pages_per_s']} pages/s in {r['index_s']} s, "
+        f"indexed {r['index_pages_per_s']} pages/s in {r['index_s']} s "
+        f"({r['index_cpu_s']} CPU s, load average {r['load_avg_before']} before), "
         f"index {r['index_mb']} MB, peak RSS {r['peak_rss_mb']} MB; "
         f"{r['queries']} queries: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms"
     )

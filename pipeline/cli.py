@@ -430,6 +430,43 @@ def export(
 
 @main.command()
 @archive_options
+def fixity(archive_dir: Path, as_json: bool) -> None:
+    """Check that every stored original still exists and still matches its SHA-256.
+
+    Example: sohoa fixity --json
+    """
+    from archive_store.fixity import check_fixity
+
+    report = check_fixity(open_archive(archive_dir))
+    if as_json:
+        _print_json(
+            {
+                "checked": report.checked,
+                "missing": list(report.missing),
+                "corrupt": list(report.corrupt),
+                "orphan_pages": report.orphan_pages,
+                "ok": report.ok,
+            }
+        )
+    else:
+        click.echo(
+            t(
+                f"Đã kiểm tra {report.checked} bản gốc: thiếu {len(report.missing)}, "
+                f"hỏng {len(report.corrupt)}, trang mồ côi {report.orphan_pages}.",
+                f"Checked {report.checked} originals: {len(report.missing)} missing, "
+                f"{len(report.corrupt)} corrupt, {report.orphan_pages} orphan pages.",
+            )
+        )
+        for rel in report.missing:
+            click.echo(t(f"  thiếu: {rel}", f"  missing: {rel}"))
+        for rel in report.corrupt:
+            click.echo(t(f"  hỏng: {rel}", f"  corrupt: {rel}"))
+    if not report.ok:
+        sys.exit(int(ExitCode.archive_error))
+
+
+@main.command()
+@archive_options
 def status(archive_dir: Path, as_json: bool) -> None:
     """Batches, pages, documents, failures and index state of the archive.
 

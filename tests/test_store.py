@@ -113,3 +113,23 @@ def test_a_postgres_that_does_not_answer_is_a_clear_error(tmp_path: Path) -> Non
     with pytest.raises(ArchiveError) as info:
         Archive(tmp_path / "kho", db_url="postgresql+psycopg://postgres@127.0.0.1:1/none")
     assert "PostgreSQL" in info.value.vi
+
+
+def test_fixity_finds_missing_and_corrupt_originals(archive: Archive, tmp_path: Path) -> None:
+    from archive_store.fixity import check_fixity
+
+    batch = store.upsert_batch(archive, tmp_path)
+    for name, content in [("a.png", b"\x89PNG a"), ("b.png", b"\x89PNG b"), ("c.png", b"c")]:
+        src = tmp_path / name
+        src.write_bytes(content)
+        sha = sha256_file(src)
+        archive.blobs.put(src, sha)
+        store.register_file(archive, batch, name, sha, len(content), "png", 1)
+    assert check_fixity(archive).ok
+    archive.blobs.path_for(sha256_file(tmp_path / "a.png")).unlink()
+    corrupt = archive.blobs.path_for(sha256_file(tmp_path / "b.png"))
+    corrupt.chmod(0o644)
+    corrupt.write_bytes(b"bit rot")
+    report = check_fixity(archive)
+    assert (report.checked, report.missing, report.corrupt) == (3, ("a.png",), ("b.png",))
+    assert not report.ok

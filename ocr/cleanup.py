@@ -2,11 +2,70 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields, replace
+
 import cv2
 import numpy as np
 from PIL import Image
 
+from ocr import artifacts, geometry
 from ocr.types import CleanupReport
+
+A4_LONG_SIDE_IN = 11.69
+LARGEST_PAGE_IN = 23.4
+"""A2's long side: archive pages are at most this large, so a declared dpi implying a bigger
+page (a scanner writing the 72-dpi screen default) is not believed."""
+
+UPSAMPLE_BELOW_DPI = 250
+SMALL_TEXT_PX = 12
+OCR_DPI = 300
+"""Pages under 250 dpi whose characters are under 12 pixels high (median) are enlarged to 300
+dpi. Measured (scripts/eval_ocr.py): 9 pt type at 150 dpi (9 px) reads with 3% character errors
+as scanned and 1% enlarged; 13 pt type at 150-200 dpi (14-19 px) reads better as scanned, because
+Tesseract rescales every text line itself and an enlarged page only adds interpolation blur."""
+
+MIN_DESKEW_DEG = 0.1
+"""Smaller skews are left alone: Tesseract reads them as well, and resampling costs sharpness."""
+
+MIN_ORIENTATION_CONFIDENCE = 0.65
+"""Below this share of marks agreeing on up/down the page is not turned upside down."""
+
+SEAL_MIN_MM = 20.0
+"""Round red marks at least this wide are seals (a Party committee seal is 35-40 mm); smaller
+red print such as a "MẬT" stamp is text that metadata extraction needs, so it is kept."""
+
+RED_MARGIN = 50
+"""A pixel is red ink when its red channel exceeds both others by this much."""
+
+
+@dataclass(frozen=True)
+class CleanupOptions:
+    """Which cleanup steps run; all by default. `without("deskew")` for evaluations."""
+
+    red_seal: bool = True
+    borders: bool = True
+    despeckle: bool = True
+    orientation: bool = True
+    deskew: bool = True
+    upsample: bool = True
+
+    @classmethod
+    def steps(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def none(cls) -> CleanupOptions:
+        return cls(**dict.fromkeys(cls.steps(), False))
+
+    def without(self, *steps: str) -> CleanupOptions:
+        unknown = set(steps) - set(self.steps())
+        if unknown:
+            raise ValueError(f"unknown cleanup steps {sorted(unknown)}: use {self.steps()}")
+        return replace(self, **dict.fromkeys(steps, False))
+
+    def __repr__(self) -> str:
+        on = [s for s in self.steps() if getattr(self, s)]
+        return f"CleanupOptions({', '.join(on) or 'none'})"
 
 
 def to_array(image: Image.Image | np.ndarray) -> np.ndarray:
@@ -27,19 +86,6 @@ def to_array(image: Image.Image | np.ndarray) -> np.ndarray:
     return np.asarray(image)
 
 
-def greyscale(page: np.ndarray) -> np.ndarray:
-    """One channel: Tesseract binarizes greyscale itself; colour only costs time."""
-    if page.ndim == 2:
-        return page
-    return cv2.cvtColor(np.ascontiguousarray(page[..., :3]), cv2.COLOR_RGB2GRAY)
-
-
-A4_LONG_SIDE_IN = 11.69
-LARGEST_PAGE_IN = 23.4
-"""A2's long side: archive pages are at most this large, so a declared dpi implying a bigger
-page (a scanner writing the 72-dpi screen default) is not believed."""
-
-
 def effective_dpi(width: int, height: int, declared: int) -> int:
     """The page's resolution: as declared when plausible, else estimated as an A4 page."""
     if declared and max(width, height) / declared <= LARGEST_PAGE_IN:
@@ -47,11 +93,165 @@ def effective_dpi(width: int, height: int, declared: int) -> int:
     return max(1, round(max(width, height) / A4_LONG_SIDE_IN))
 
 
-def prepare(image: Image.Image | np.ndarray, dpi: int) -> tuple[np.ndarray, CleanupReport]:
-    """The image Tesseract should read, and what was done to get it."""
+def greyscale(rgb: np.ndarray) -> np.ndarray:
+    """One channel: Tesseract binarizes greyscale itself; colour only costs time."""
+    return cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2GRAY)
+
+
+def _red_ink(rgb: np.ndarray) -> np.ndarray:
+    r = rgb[..., 0].astype(np.int16)
+    return (r - np.maximum(rgb[..., 1], rgb[..., 2]).astype(np.int16)) > RED_MARGIN
+
+
+def drop_seals(rgb: np.ndarray, grey: np.ndarray, dpi: float) -> tuple[np.ndarray, int]:
+    """Fade red seals to paper in the greyscale page, keeping the black text printed under them.
+
+    Inside a seal, a red pixel takes its red-channel value (red ink is bright there, black
+    print stays black). Returns the page and how many seals were faded.
+    """
+    scale = min(1.0, geometry.ANALYSIS_DPI / dpi)
+    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    red = _red_ink(small).astype(np.uint8)
+    if not red.any():
+        return grey, 0
+    # Seal rings, star and lettering are separate strokes: close the gaps to get one blob.
+    px_per_mm = dpi * scale / 25.4
+    k = max(3, round(2 * px_per_mm) | 1)
+    blobs = cv2.morphologyEx(red, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
+    out = grey
+    seals = 0
+    for x, y, w, h, _area in stats[1:]:
+        size = max(w, h)
+        if size < SEAL_MIN_MM * px_per_mm or abs(int(w) - int(h)) > 0.25 * size:
+            continue
+        x0, y0 = int(x / scale), int(y / scale)
+        x1, y1 = int((x + w) / scale) + 1, int((y + h) / scale) + 1
+        box = rgb[y0:y1, x0:x1]
+        inked = _red_ink(box)
+        if seals == 0:
+            out = grey.copy()
+        region = out[y0:y1, x0:x1]
+        region[inked] = box[..., 0][inked]
+        seals += 1
+    return out, seals
+
+
+def _turn_matrix(rotate: int, width: int, height: int) -> np.ndarray:
+    """3x3 map of scan coordinates to those after a clockwise quarter turn."""
+    if rotate == 90:
+        return np.array([[0, -1, height], [1, 0, 0], [0, 0, 1]], dtype=np.float64)
+    if rotate == 180:
+        return np.array([[-1, 0, width], [0, -1, height], [0, 0, 1]], dtype=np.float64)
+    if rotate == 270:
+        return np.array([[0, 1, 0], [-1, 0, width], [0, 0, 1]], dtype=np.float64)
+    return np.eye(3)
+
+
+def level(grey: np.ndarray, skew_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate the page `skew_deg` clockwise onto a canvas large enough to keep every corner.
+
+    Returns the image and the 3x3 map from old to new coordinates.
+    """
+    height, width = grey.shape
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), -skew_deg, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    new_w = int(np.ceil(height * sin + width * cos))
+    new_h = int(np.ceil(height * cos + width * sin))
+    matrix[0, 2] += new_w / 2 - width / 2
+    matrix[1, 2] += new_h / 2 - height / 2
+    out = cv2.warpAffine(grey, matrix, (new_w, new_h), flags=cv2.INTER_CUBIC, borderValue=(255,))
+    return out, np.vstack([matrix, [0, 0, 1]])
+
+
+def _speckled(grey: np.ndarray, dpi: float) -> bool:
+    """Dust on the page, judged from its middle quarter (dust falls everywhere alike)."""
+    height = grey.shape[0]
+    band = grey[height * 3 // 8 : height * 5 // 8]
+    a4_share = band.size / (8.27 * 11.69 * dpi * dpi)
+    return artifacts.lone_pixels(_binarize(band)) > artifacts.MIN_SPECKS * a4_share
+
+
+def _binarize(grey: np.ndarray) -> np.ndarray:
+    _, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return binary
+
+
+def prepare(
+    image: Image.Image | np.ndarray, dpi: int, options: CleanupOptions | None = None
+) -> tuple[np.ndarray, CleanupReport]:
+    """The greyscale image Tesseract should read, and what was done to get it.
+
+    Steps, each switchable for evaluation: fade red seals (colour scans), whiten dark borders
+    and punch holes, remove dust specks, turn the page upright, level its lines, enlarge pages
+    under 250 dpi. Measuring happens at 150 dpi on a binarized copy; only the steps that apply
+    touch the full page.
+    """
+    options = options or CleanupOptions()
     page = to_array(image)
-    steps = []
+    dpi = dpi or effective_dpi(page.shape[1], page.shape[0], 0)
+    steps: list[str] = []
     if page.ndim == 3:
-        page = greyscale(page)
+        grey = greyscale(page)
         steps.append("greyscale")
-    return page, CleanupReport(steps=tuple(steps))
+        if options.red_seal:
+            grey, seals = drop_seals(page, grey, dpi)
+            if seals:
+                steps.append("red_seal")
+    else:
+        grey = page
+    del page
+    height, width = grey.shape
+    scale = min(1.0, geometry.ANALYSIS_DPI / dpi)
+    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    binary = _binarize(small)
+    # One labelling serves every measurement: borders, holes, orientation and skew.
+    _, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    frame = np.zeros(len(stats), dtype=bool)
+    if options.borders:
+        frame = artifacts.frame_components(stats, binary.shape, dpi * scale)
+        if frame.any():
+            grey = artifacts.remove_frame(grey, frame[labels])
+            steps.append("borders")
+    del labels
+    if options.despeckle and _speckled(grey, dpi):
+        grey, removed = artifacts.despeckle(grey, _binarize(grey), dpi)
+        if removed:
+            steps.append("despeckle")
+    to_read = np.eye(3)
+    rotate, skew, text_px = 0, 0.0, 0.0
+    if options.orientation or options.deskew or options.upsample:
+        comps = geometry.components(stats, centroids, scale).subset(~frame[1:])
+        found = geometry.measure(comps, binary.shape[1], binary.shape[0])
+        if found is not None:
+            text_px = found.text_height / scale
+            if options.orientation and (
+                found.rotate in (90, 270) or found.confidence >= MIN_ORIENTATION_CONFIDENCE
+            ):
+                rotate = found.rotate
+            if options.deskew and abs(found.skew_deg) >= MIN_DESKEW_DEG:
+                skew = found.skew_deg
+    if rotate:
+        to_read = _turn_matrix(rotate, width, height) @ to_read
+        grey = np.ascontiguousarray(np.rot90(grey, k=-(rotate // 90)))
+        steps.append("orientation")
+    if skew:
+        grey, leveled = level(grey, skew)
+        to_read = leveled @ to_read
+        steps.append("deskew")
+    upsampled_from = None
+    if options.upsample and dpi < UPSAMPLE_BELOW_DPI and 0 < text_px < SMALL_TEXT_PX:
+        factor = OCR_DPI / dpi
+        grey = cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        to_read = np.diag([factor, factor, 1.0]) @ to_read
+        upsampled_from = dpi
+        steps.append("upsample")
+    to_scan = np.linalg.inv(to_read)[:2].round(6)
+    report = CleanupReport(
+        rotated=rotate,
+        deskew_deg=round(skew, 3),
+        steps=tuple(steps),
+        upsampled_from_dpi=upsampled_from,
+        to_scan=tuple(float(v) for v in to_scan.ravel()) if steps else (),
+    )
+    return grey, report

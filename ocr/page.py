@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from ocr.cleanup import effective_dpi, prepare
+from ocr.cleanup import OCR_DPI, CleanupOptions, effective_dpi, prepare
 from ocr.loader import DEFAULT_MAX_PIXELS, load_page
 from ocr.quality import assess
 from ocr.tesseract import TesseractFailed, check_tesseract, run_tesseract
@@ -16,7 +16,12 @@ from sohoa.errors import InputError
 
 
 def ocr_page(
-    path: Path, frame: int, *, lang: str = "vie", max_pixels: int = DEFAULT_MAX_PIXELS
+    path: Path,
+    frame: int,
+    *,
+    lang: str = "vie",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    cleanup: CleanupOptions | None = None,
 ) -> PageResult:
     """Read page `frame` (0-based) of the scan at `path`.
 
@@ -30,11 +35,13 @@ def ocr_page(
     loaded = load_page(path, frame, max_pixels=max_pixels)
     width, height = loaded.image.size
     dpi = effective_dpi(width, height, loaded.dpi)
-    image, report = prepare(loaded.image, dpi)
+    image, report = prepare(loaded.image, dpi, cleanup)
     del loaded  # the original may be large; keep only the image Tesseract reads
     cleaned = time.perf_counter()
     try:
-        raw_text, raw_words = run_tesseract(image, lang=lang, dpi=dpi)
+        raw_text, raw_words = run_tesseract(
+            image, lang=lang, dpi=OCR_DPI if report.upsampled_from_dpi else dpi
+        )
     except TesseractFailed as exc:
         raise InputError(
             f"{path.name}, trang {frame + 1}: Tesseract không đọc được trang này ({exc});"

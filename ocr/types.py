@@ -33,6 +33,9 @@ class CleanupReport:
     """Names of the cleanup steps applied, in order."""
     upsampled_from_dpi: int | None = None
     """The page's resolution when it was upsampled for OCR, else None."""
+    to_scan: tuple[float, ...] = ()
+    """Affine map (2x3, row-major) from coordinates in the image Tesseract read (word boxes)
+    back to the scan as delivered; empty when they are the same. For the PDF text layer."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,244 @@
+"""Evaluation: CER and WER per set of synthetic scans, with each cleanup step on, off, and none.
+
+Every set is first pages of synthetic Party and state documents (scripts/synth.py) at 300 dpi,
+spoiled one way: clean, degraded (blur, grain, JPEG, dust, slight skew), turned 90/180/270,
+skewed ±2/±5/±10 degrees (alternating sign), low resolution 150/200 dpi (13 pt type, and 9 pt
+type as on dense typewritten pages), a red seal over the signature, dark scanner borders with
+punch holes, heavy speckle. Each page goes through the full
+cleanup, the full cleanup minus one step (for every step), and no cleanup; the OCR of an image
+that a switched-off step left unchanged is reused, so only distinct images cost a Tesseract run.
+
+It prints one table per metric (rows: sets, columns: configurations) and flags any step whose
+removal makes a set better (a step that costs accuracy somewhere). Also prints the cleanup's
+share of OCR time per set.
+
+Example: .venv/bin/python scripts/eval_ocr.py --pages 4 --jobs 2
+         .venv/bin/python scripts/eval_ocr.py --sets clean,turned180 --pages 2 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ocr.cleanup import OCR_DPI, CleanupOptions, prepare  # noqa: E402
+from ocr.tesseract import run_tesseract  # noqa: E402
+from ocr.textnorm import normalize_text  # noqa: E402
+from scripts.synth import (  # noqa: E402
+    cer,
+    degrade,
+    page_text,
+    party_document,
+    render_page,
+    state_document,
+    wer,
+)
+
+
+def _punch_holes(img: Image.Image, seed: int) -> Image.Image:
+    """Two binder holes, 6 mm across, 12 mm from the left edge, scanned against a dark lid."""
+    dpi = img.info["dpi"][0]
+    out = img.copy()
+    draw = ImageDraw.Draw(out)
+    r = 3 / 25.4 * dpi
+    cx = (12 + seed % 3) / 25.4 * dpi
+    for dy in (-40, 40):
+        cy = out.height / 2 + dy / 25.4 * dpi
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=30)
+    out.info = dict(img.info)
+    return out
+
+
+def _sign(seed: int) -> int:
+    return 1 if seed % 2 else -1
+
+
+SETS: dict[str, Callable[[Image.Image, int], Image.Image]] = {
+    # Sets are rendered in 13 pt type unless SMALL_TYPE names them.
+    "clean": lambda img, seed: img,
+    "degraded": lambda img, seed: degrade(
+        img,
+        seed=seed,
+        skew_deg=0.8 * _sign(seed),
+        blur=0.8,
+        noise=8,
+        jpeg_quality=60,
+        speckle=0.0005,
+    ),
+    "turned90": lambda img, seed: degrade(img, seed=seed, rotate=90),
+    "turned180": lambda img, seed: degrade(img, seed=seed, rotate=180),
+    "turned270": lambda img, seed: degrade(img, seed=seed, rotate=270),
+    "skew2": lambda img, seed: degrade(img, seed=seed, skew_deg=2 * _sign(seed)),
+    "skew5": lambda img, seed: degrade(img, seed=seed, skew_deg=5 * _sign(seed)),
+    "skew10": lambda img, seed: degrade(img, seed=seed, skew_deg=10 * _sign(seed)),
+    "lowres150": lambda img, seed: degrade(img, seed=seed, dpi=150),
+    "lowres200": lambda img, seed: degrade(img, seed=seed, dpi=200),
+    "small150": lambda img, seed: degrade(img, seed=seed, dpi=150),
+    "small200": lambda img, seed: degrade(img, seed=seed, dpi=200, blur=0.6, noise=8),
+    "red_seal": lambda img, seed: degrade(img, seed=seed, red_seal=True),
+    "border_holes": lambda img, seed: _punch_holes(degrade(img, seed=seed, dark_border=True), seed),
+    "speckle": lambda img, seed: degrade(img, seed=seed, speckle=0.003),
+}
+
+
+SMALL_TYPE = {"small150": 9.0, "small200": 9.0}
+"""Sets printed in small type (footnotes, dense typewritten pages): point size."""
+
+
+def configurations() -> dict[str, CleanupOptions]:
+    """full, each step off (no_<step>), and none."""
+    full = CleanupOptions()
+    configs = {"full": full}
+    for step in CleanupOptions.steps():
+        configs[f"no_{step}"] = full.without(step)
+    configs["none"] = CleanupOptions.none()
+    return configs
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One page of one set."""
+
+    set_name: str
+    seed: int
+
+
+def _document_page(seed: int, size_pt: float = 13.0) -> tuple[Image.Image, str]:
+    doc = party_document(seed) if seed % 2 else state_document(seed)
+    return render_page(doc.pages[0], size_pt=size_pt), page_text(doc.pages[0])
+
+
+def run_unit(unit: Unit) -> dict[str, Any]:
+    """OCR one spoiled page under every configuration (distinct images only)."""
+    clean, truth = _document_page(unit.seed, SMALL_TYPE.get(unit.set_name, 13.0))
+    img = SETS[unit.set_name](clean, unit.seed)
+    dpi = round(img.info.get("dpi", (300, 300))[0])
+    by_image: dict[str, tuple[str, float]] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    for name, options in configurations().items():
+        started = time.perf_counter()
+        grey, report = prepare(img, dpi, options)
+        cleanup_s = time.perf_counter() - started
+        key = hashlib.sha1(grey.tobytes() + str(grey.shape).encode()).hexdigest()
+        if key not in by_image:
+            started = time.perf_counter()
+            text, _ = run_tesseract(grey, dpi=OCR_DPI if report.upsampled_from_dpi else dpi)
+            by_image[key] = (normalize_text(text), time.perf_counter() - started)
+        text, ocr_s = by_image[key]
+        rows[name] = {
+            "cer": cer(truth, text),
+            "wer": wer(truth, text),
+            "chars": len(" ".join(truth.split())),
+            "words": len(truth.split()),
+            "cleanup_s": cleanup_s,
+            "ocr_s": ocr_s,
+            "steps": list(report.steps),
+            "rotated": report.rotated,
+            "deskew_deg": report.deskew_deg,
+        }
+    return {"set": unit.set_name, "seed": unit.seed, "configs": rows, "ocr_runs": len(by_image)}
+
+
+def aggregate(results: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Per set and configuration: CER and WER over all pages (errors / reference length)."""
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for res in results:
+        for name, row in res["configs"].items():
+            cell = table.setdefault(res["set"], {}).setdefault(
+                name,
+                {"char_err": 0.0, "chars": 0, "word_err": 0.0, "words": 0, "cleanup_s": 0.0,
+                 "ocr_s": 0.0, "pages": 0},
+            )  # fmt: skip
+            cell["char_err"] += row["cer"] * row["chars"]
+            cell["chars"] += row["chars"]
+            cell["word_err"] += row["wer"] * row["words"]
+            cell["words"] += row["words"]
+            cell["cleanup_s"] += row["cleanup_s"]
+            cell["ocr_s"] += row["ocr_s"]
+            cell["pages"] += 1
+    for cells in table.values():
+        for cell in cells.values():
+            cell["cer"] = cell["char_err"] / max(1, cell["chars"])
+            cell["wer"] = cell["word_err"] / max(1, cell["words"])
+    return table
+
+
+def print_tables(table: dict[str, dict[str, dict[str, float]]], configs: list[str]) -> list[str]:
+    """Print CER and WER tables (percent); return the warnings about harmful steps."""
+    width = max(len(s) for s in table) + 2
+    for metric in ("cer", "wer"):
+        print(f"\n{metric.upper()} % (rows: sets; columns: cleanup configuration)")
+        print("set".ljust(width) + "".join(c[:13].rjust(14) for c in configs))
+        for set_name, cells in table.items():
+            print(
+                set_name.ljust(width) + "".join(f"{100 * cells[c][metric]:14.2f}" for c in configs)
+            )
+    warnings = []
+    for set_name, cells in table.items():
+        full = cells["full"]["cer"]
+        for name in configs:
+            # A step "hurts" a set when switching it off lowers CER by more than noise.
+            if name.startswith("no_") and cells[name]["cer"] < full - 0.0005:
+                warnings.append(
+                    f"{set_name}: {name} reads better ({100 * cells[name]['cer']:.2f}% CER vs"
+                    f" {100 * full:.2f}% with the full cleanup)"
+                )
+    print("\nCleanup time as share of OCR time (full cleanup), per set:")
+    for set_name, cells in table.items():
+        cell = cells["full"]
+        share = cell["cleanup_s"] / max(cell["ocr_s"], 1e-9)
+        per_page = cell["cleanup_s"] / cell["pages"]
+        ocr = cell["ocr_s"] / cell["pages"]
+        print(
+            f"  {set_name.ljust(width)} cleanup {1000 * per_page:7.0f} ms/page"
+            f"   OCR {ocr:6.2f} s/page   share {100 * share:5.1f}%"
+        )
+    return warnings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=4, help="pages per set (default 4)")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated set names")
+    parser.add_argument("--seed", type=int, default=7000, help="first document seed")
+    parser.add_argument("--json", type=Path, help="also write all per-page figures here")
+    args = parser.parse_args(argv)
+    names = [s.strip() for s in args.sets.split(",") if s.strip()]
+    unknown = [s for s in names if s not in SETS]
+    if unknown:
+        parser.error(f"unknown sets {unknown}; choose from {', '.join(SETS)}")
+    units = [Unit(s, args.seed + i) for s in names for i in range(args.pages)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(args.jobs) as pool:
+        results = list(pool.map(run_unit, units))
+    table = aggregate(results)
+    configs = list(configurations())
+    warnings = print_tables(table, configs)
+    runs = sum(r["ocr_runs"] for r in results)
+    print(
+        f"\n{len(units)} pages, {runs} Tesseract runs, {time.perf_counter() - started:.0f} s"
+        f" with {args.jobs} processes"
+    )
+    for line in warnings:
+        print("WARNING:", line)
+    if args.json:
+        args.json.write_text(json.dumps({"table": table, "pages": results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

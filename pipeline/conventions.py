@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import partial_ratio_alignment, ratio
 
-from ocr.syllable import is_syllable
-
 # Look-alikes of Đ that OCR and old encodings produce: Ð (U+00D0, Icelandic eth) and ð.
-_D_LIKE = str.maketrans({"Ð": "Đ", "ð": "đ"})
+_D_LIKE = str.maketrans({"Ð": "Đ", "ð": "đ", "⁄": "/", "∕": "/"})  # and slash look-alikes
 
 
 def fold(text: str) -> str:
@@ -181,12 +179,12 @@ TITLES: tuple[str, ...] = (
 SECRECY = {"mat": "Mật", "toi mat": "Tối mật", "tuyet mat": "Tuyệt mật"}
 URGENCY = {"khan": "Khẩn", "thuong khan": "Thượng khẩn", "hoa toc": "Hỏa tốc"}
 
-_SURNAME_FORMS = (
+SURNAME_FORMS = (
     "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đào Đoàn Vương "
     "Trịnh Trương Lâm Phùng Mai Tô Hà Tạ Lưu Chu Đinh Lương Cao Văn Quách Thái Kiều Lại "
     "Nông Triệu Hứa Tăng Giang Khổng Diệp Âu Mạc Thân Lã Lò Hầu Ninh Đồng Kim Tống Quan"
 ).split()
-SURNAMES = frozenset(fold(s) for s in _SURNAME_FORMS)
+SURNAMES = frozenset(fold(s) for s in SURNAME_FORMS)
 """Common Vietnamese family names (folded), to tell the signer's name from seal residue."""
 
 PROVINCES: tuple[str, ...] = (
@@ -286,21 +284,6 @@ def parse_date(day: str, month: str, year: str) -> tuple[str, float] | None:
     if not 1930 <= date.year <= 2100:
         quality *= 0.5
     return date.isoformat(), quality
-
-
-def authority(raw: str, kind: str | None) -> str:
-    """Canonical signing authority of an OCR'd marker: "T/M", "K/T", "T/L", "TM.", "KT.", ..."""
-    key = re.sub(r"\s", "", raw)
-    letters = re.sub(r"[^a-z]", "", key)
-    if letters.startswith("tuq"):
-        return "TUQ."
-    if letters == "q":
-        return "Q."
-    pair = {"tm": "T/M", "kt": "K/T", "tl": "T/L"}.get(letters[:1] + letters[-1:], "T/M")
-    # The state writes "TM." where the Party writes "T/M"; a bare "TM" goes by document kind.
-    if key.endswith((".", ",")) or (len(key) == 2 and kind == "state"):
-        return pair.replace("/", "") + "."
-    return pair
 
 
 def is_upper(text: str, share: float = 0.8) -> bool:
@@ -451,74 +434,10 @@ def read_symbol(text: str, start: int, anchored: bool) -> Symbol | None:
 
 
 DATE = re.compile(
-    r"n\s?[gq]\s?a?\s?[yv]\s?(?P<d>[0-9oils]{1,2})\s?,?\s?th\s?a\s?[nu]\s?g\s?"
-    r"(?P<m>[0-9oils]{1,2})\s?,?\s?n\s?a\s?[mn]\s?(?P<y>[0-9oils]{4})"
+    r"n\s?[gq]\s?a?\s?[yv][\s,.:;]{0,3}(?P<d>[0-9oils]{1,2})[\s,.:;]{0,3}th\s?a\s?[nu]\s?g"
+    r"[\s,.:;]{0,3}(?P<m>[0-9oils]{1,2})[\s,.:;]{0,3}n\s?a\s?[mn][\s,.:;]{0,3}(?P<y>[0-9oils]{4})"
 )
 """'ngày 28 tháng 01 năm 2022' in folded text, tolerant of OCR's slips in words and digits."""
-
-_TITLE_KEYS = sorted(((fold(t), t) for t in TITLES), key=lambda kv: -len(kv[0]))
-
-
-def read_title(text: str, key: str, start: int = 0) -> tuple[str, float, int, int] | None:
-    """The best signer's title in upper case on a line: (title, quality, start, end)."""
-    best = None
-    for tk, title in _TITLE_KEYS:
-        al = partial_ratio_alignment(tk, key[start:], score_cutoff=86)
-        if not al or al.dest_end - al.dest_start < len(tk) - 1:
-            continue
-        s, e = start + al.dest_start, start + al.dest_end
-        if not is_upper(text[s:e], 0.9) or (s > 0 and key[s - 1].isalpha()):
-            continue
-        if best is None or (al.score, len(tk)) > (best[1] * 100, len(fold(best[0]))):
-            best = (title, al.score / 100, s, e)
-    return best
-
-
-def read_name(text: str) -> tuple[str, float, int, int] | None:
-    """The last run of 2 to 5 capitalised words led by a family name: (name, quality, s, e).
-
-    Quality falls with each word that is no Vietnamese syllable (OCR damage under the seal);
-    a damaged family name is repaired from the list of family names when one is nearest.
-    """
-    tokens = list(re.finditer(r"[^\s,.;:()]+", text))
-    best = None
-    i = 0
-    while i < len(tokens):
-        j = i
-        while j < len(tokens) and _name_word(tokens[j].group()):
-            j += 1
-        for k in range(i, j - 1):
-            words = [t.group() for t in tokens[k : min(j, k + 5)]]
-            surname = _surname(words[0], len(words))
-            if surname or k == i:
-                bad = sum(not is_syllable(w) for w in words[1:])
-                quality = (0.97 if len(words) >= 3 else 0.7) * 0.7**bad
-                quality *= 1.0 if surname == words[0] else 0.8 if surname else 0.6
-                if best is None or quality >= best[0]:
-                    best = (quality, [surname or words[0], *words[1:]], k, k + len(words))
-                break
-        i = max(j, i + 1)
-    if best is None:
-        return None
-    quality, words, a, b = best
-    return " ".join(words), quality, tokens[a].start(), tokens[b - 1].end()
-
-
-def _surname(word: str, size: int) -> str | None:
-    """The family name `word` is, or (a damaged word leading a 3-word name) is nearest to."""
-    key = fold(word)
-    if key in SURNAMES:
-        return word
-    if size < 3 or is_syllable(word):
-        return None  # a real syllable is another word, not a damaged family name
-    ranked = sorted((Levenshtein.distance(key, fold(s)), s) for s in _SURNAME_FORMS)
-    if ranked[0][0] <= 2 and (len(ranked) == 1 or ranked[1][0] > ranked[0][0]):
-        return ranked[0][1]
-    return None
-
-
-def _name_word(word: str) -> bool:
-    return word.isalpha() and word[0].isupper() and (word[1:].islower() or len(word) == 1)
 
 
 def nfc(text: str) -> str:
@@ -552,7 +471,7 @@ _TYPE_KEYS = sorted(((fold(k), v) for k, v in TYPE_LINES.items()), key=lambda kv
 def read_type_line(text: str, key: str) -> tuple[str, float, int] | None:
     """The type line ("ĐỀ ÁN", "THÔNG BÁO") at the start of a line: (type name, quality, end)."""
     key = key.rstrip()
-    start = len(key) - len(key.lstrip())
+    start = len(key) - len(key.lstrip(" *-–—_.,:;'|~"))  # scanner dust before the line
     best = None
     for tk, name in _TYPE_KEYS:
         for stop in (start + len(tk) - 1, start + len(tk), start + len(tk) + 1):
@@ -581,12 +500,6 @@ def read_marks(text: str, key: str) -> list[tuple[str, str, float, int, int]]:
         out.append((field, table[word], 0.97 if alone else 0.8, m.start(), m.end()))
     return out
 
-
-AUTHORITY = re.compile(
-    r"(?<![a-z0-9])(t\s?[/il1|!]\s?m|k\s?[/il1|!]\s?t|t\s?[/il1|!]\s?l|tm\s?[.,]|kt\s?[.,]"
-    r"|tl\s?[.,]|tuq\s?[.,]?|q\s?[.,]|tm|kt|tl)\s*(?=[a-z])"
-)
-"""A signing authority marker in folded text (T/M, K/T, T/L, TM., KT., TL., TUQ., Q.)."""
 
 BODY_CUES = tuple(fold(c) for c in (
     "Căn cứ", "Thực hiện", "Kính gửi", "Hôm nay", "Vào hồi", "Theo", "Xét", "I.", "1.", "Phần",

@@ -5,10 +5,23 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from itertools import pairwise
 
 from ocr.types import Word
 from pipeline import conventions as cv
+from pipeline.segment import (
+    Date,
+    Line,
+    PageText,
+    Part,
+    find_date,
+    find_recipients,
+    find_signature,
+    find_symbol,
+    find_type_line,
+    page_lines,
+)
+
+__all__ = ["DocumentMetadata", "FieldValue", "PageText", "document_title", "extract_metadata"]
 
 Box = tuple[int, int, int, int]
 
@@ -84,91 +97,6 @@ class DocumentMetadata:
         return {f.name: getattr(self, f.name).value for f in fields(self)}
 
 
-@dataclass(frozen=True)
-class PageText:
-    """One page as OCR read it: the text and, when known, the words with boxes."""
-
-    text: str
-    words: tuple[Word, ...] = ()
-
-
-# ---------------------------------------------------------------------------------------------
-# Lines: OCR text re-joined from word boxes (columns kept apart) or plain text lines.
-
-
-@dataclass(frozen=True)
-class Line:
-    """One line of OCR text, or one column's part of it, with its words' boxes if known."""
-
-    page: int
-    text: str
-    key: str  # cv.fold(text): same length, so spans in the key index the text
-    spans: tuple[tuple[int, int, Word], ...] = ()
-    x0: float | None = None  # left and right ends, 0 (left edge of the page's text) to 1 (right)
-    x1: float | None = None
-
-    @property
-    def cx(self) -> float | None:
-        return None if self.x0 is None or self.x1 is None else (self.x0 + self.x1) / 2
-
-    @property
-    def width(self) -> float | None:
-        return None if self.x0 is None or self.x1 is None else self.x1 - self.x0
-
-    def words_in(self, start: int, end: int) -> list[Word]:
-        return [w for s, e, w in self.spans if s < end and e > start]
-
-
-Part = tuple[Line, int, int]
-"""Where a value was read: a line and the span of its text."""
-
-
-def page_lines(page: PageText, index: int = 0) -> list[Line]:
-    """The page's lines; with word boxes, a wide gap splits a line into its columns."""
-    words = [w for w in page.words if w.text.strip()]
-    if not words:
-        out = []
-        for raw in page.text.splitlines():
-            # Two header columns may come out on one line separated by a run of spaces.
-            for part in re.split(r"\s{3,}", cv.nfc(raw).strip()):
-                if part:
-                    out.append(Line(index, part, cv.fold(part)))
-        return out
-    heights = sorted(w.height for w in words)
-    gap = 2.5 * heights[len(heights) // 2]
-    x_min = min(w.left for w in words)
-    x_max = max(w.left + w.width for w in words)
-    groups: dict[int, list[Word]] = {}
-    for w in words:
-        groups.setdefault(w.line, []).append(w)
-    out = []
-    for group in groups.values():
-        group.sort(key=lambda w: w.left)
-        segment = [group[0]]
-        # Tesseract sometimes runs both header columns into one line: cut at wide gaps.
-        for prev, w in pairwise(group):
-            if w.left - (prev.left + prev.width) > gap:
-                out.append(_join(segment, index, x_min, x_max))
-                segment = []
-            segment.append(w)
-        out.append(_join(segment, index, x_min, x_max))
-    return out
-
-
-def _join(words: list[Word], index: int, x_min: int, x_max: int) -> Line:
-    parts, spans, pos = [], [], 0
-    for w in words:
-        text = cv.nfc(w.text.strip())
-        spans.append((pos, pos + len(text), w))
-        parts.append(text)
-        pos += len(text) + 1
-    text = " ".join(parts)
-    span = max(1, x_max - x_min)
-    x0 = (words[0].left - x_min) / span
-    x1 = (words[-1].left + words[-1].width - x_min) / span
-    return Line(index, text, cv.fold(text), tuple(spans), x0, x1)
-
-
 def _field(
     value: str | tuple[str, ...] | int | None,
     quality: float,
@@ -204,51 +132,6 @@ def _is_separator(key: str) -> bool:
 # First page: header columns, number and symbol, place and date, type line, subject, marks.
 
 
-def find_symbol(lines: Sequence[Line], bare: bool = True) -> tuple[cv.Symbol, Line] | None:
-    """The first "Số 10-ĐA/TU" (or, if `bare`, a symbol without "Số") and its line."""
-    for line in lines:
-        for m in cv.SO_ANCHOR.finditer(line.key):
-            if line.text[m.start()] in "S5":  # "Số" with a capital: not "số" cited in a sentence
-                found = cv.read_symbol(line.text, m.end(), anchored=True)
-                if found:
-                    return found, line
-    for line in lines if bare else ():
-        bm = cv.BARE_SYMBOL.search(line.text)
-        found = cv.read_symbol(line.text, bm.start(), anchored=False) if bm else None
-        if found:
-            return found, line
-    return None
-
-
-@dataclass(frozen=True)
-class _Date:
-    iso: str
-    quality: float
-    part: Part
-    place: tuple[str, float, Part] | None  # the place before it, how sure, where
-
-
-def find_date(lines: Sequence[Line]) -> _Date | None:
-    """The first place-and-date line: "Bắc Giang, ngày 28 tháng 01 năm 2022"."""
-    for line in lines:
-        m = cv.DATE.search(line.key)
-        parsed = cv.parse_date(m["d"], m["m"], m["y"]) if m else None
-        if m and parsed:
-            p = cv.read_place(line.text, m.start())
-            place = (p[0], p[1], (line, p[2], p[3])) if p else None
-            return _Date(parsed[0], parsed[1], (line, m.start(), m.end()), place)
-    return None
-
-
-def find_type_line(lines: Sequence[Line]) -> tuple[int, str, float, int] | None:
-    """(line index, type name, quality, end of the type words) of the type line ("ĐỀ ÁN")."""
-    for i, line in enumerate(lines[:30]):
-        found = cv.read_type_line(line.text, line.key)
-        if found:
-            return i, *found
-    return None
-
-
 def _subject(lines: Sequence[Line], after: int, first_start: int = 0) -> list[Part]:
     """Lines of the subject (trích yếu) below the type line, up to the separator or the body.
 
@@ -268,16 +151,18 @@ def _subject(lines: Sequence[Line], after: int, first_start: int = 0) -> list[Pa
             prev = parts[-1][0]
             if text[:1].isupper() and line.key.startswith(cv.BODY_CUES):
                 break
+            if cv.is_upper(text, 0.9) and not cv.is_upper(prev.text, 0.9):
+                break  # "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH ..." opening a state Quyết định
             if prev.width is not None and line.cx is not None and prev.cx is not None:
                 if prev.width < 0.8 or abs(line.cx - prev.cx) > 0.01:
                     break
-            elif len(prev.text) < 0.8 * full or not text[:1].islower():
+            elif len(prev.text) < 0.8 * full or (text[:1].isupper() and len(text) > 0.6 * full):
                 break
         parts.append((line, 0, len(line.text)))
     return parts
 
 
-_VV = re.compile(r"^\s*(?:v\s?[/il1|]\s?v|ve viec)\s*[:.]?\s*")
+_VV = re.compile(r"^\s*(?:v\s?[/il1|47]\s?v|ve viec)\s*[:.]?\s*")
 
 
 def _find_vv(lines: Sequence[Line]) -> list[Part]:
@@ -308,144 +193,6 @@ def _find_marks(lines: Sequence[Line]) -> dict[str, tuple[str, float, Part]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Last page: signature block (authority, title, name) and the "Nơi nhận" list.
-
-Found = tuple[str, float, "Part"]  # value, quality, where
-Recipients = tuple[tuple[str, ...], float, list["Part"]]
-
-
-def _title(line: Line, start: int = 0) -> Found | None:
-    found = cv.read_title(line.text, line.key, start)
-    if not found:
-        return None
-    # A scrap just before the title ("9 BÍ THƯ"): the seal may have eaten a word ("PHÓ").
-    scrap = re.search(r"(^|\s)\S{1,3}\s*$", line.text[start : found[2]])
-    return found[0], found[1] * (0.6 if scrap else 1.0), (line, found[2], found[3])
-
-
-def find_signature(lines: Sequence[Line], kind: str | None) -> dict[str, Found]:
-    """The signature block: authority marker(s), the title, then the name below the seal."""
-    anchor = None
-    for i, line in enumerate(lines):
-        for m in cv.AUTHORITY.finditer(line.key):
-            if cv.is_upper(line.text[m.start() : m.end()], 1.0) and cv.is_upper(
-                line.text[m.end() : m.end() + 12], 0.9
-            ):
-                anchor = (i, m)
-                break
-    out: dict[str, Found] = {}
-    start = 0
-    if anchor:
-        i, m = anchor
-        # "TM. ỦY BAN NHÂN DÂN" over "KT. CHỦ TỊCH": the first marker of the block names it.
-        first_line, first = lines[i], m
-        prev = cv.AUTHORITY.search(lines[i - 1].key) if i > 0 else None
-        if prev and cv.is_upper(lines[i - 1].text[prev.start() : prev.end()], 1.0):
-            first_line, first = lines[i - 1], prev
-        auth = cv.authority(first.group(1), kind)
-        out["quyen_han_ky"] = (auth, 0.95, (first_line, first.start(), first.end()))
-        start = i + 1
-        for j in range(i + 1, min(i + 4, len(lines))):
-            title = _title(lines[j])
-            if title:
-                out["chuc_vu"], start = (title[0], title[1] * 0.97, title[2]), j + 1
-                break
-        else:  # "K/T BÍ THƯ" with no title below: the marker's own title
-            title = _title(lines[i], m.end())
-            if title:
-                out["chuc_vu"] = (title[0], title[1] * 0.85, title[2])
-    else:
-        for i in range(len(lines) // 3, len(lines)):
-            title = _title(lines[i])
-            if title and len(lines[i].key.strip()) <= len(title[0]) + 3:
-                out["chuc_vu"], start = (title[0], title[1] * 0.9, title[2]), i + 1
-        if not out:
-            return out
-    column = out["chuc_vu"][2][0].cx if "chuc_vu" in out else None
-    for line in lines[start : start + 12]:
-        if column is not None and line.cx is not None and abs(line.cx - column) > 0.2:
-            continue  # the signature column only: not the "Nơi nhận" list beside it
-        name = cv.read_name(line.text)
-        if name and name[1] > out.get("nguoi_ky", ("", 0.0))[1]:
-            out["nguoi_ky"] = (name[0], name[1], (line, name[2], name[3]))
-            if name[1] >= 0.95:
-                break
-    return out
-
-
-_RECIPIENTS = re.compile(r"^\s*n\s?[o0]\s?i\s?nh\s?[a4]\s?n\s*[:;.]?")
-_BULLET = re.compile(r"^\s*[-–—•+*·~_]+\s*")
-
-
-def find_recipients(lines: Sequence[Line]) -> Recipients | None:
-    """Items of "Nơi nhận:" (left column, one per dash), continuation lines joined."""
-    for i, line in enumerate(lines):
-        m = _RECIPIENTS.search(line.key)
-        if m:
-            items = (
-                [[(line, m.end(), len(line.text))]] if _BULLET.match(line.text[m.end() :]) else []
-            )
-            return _items(lines, i + 1, line.cx, items, 0.95)
-    # "Nơi nhận:" itself unread (small bold italic under dust): the last list of dashes in the
-    # left column, which only word boxes can tell from dashes in the body.
-    left = [i for i, ln in enumerate(lines) if ln.x1 is not None and ln.x1 < 0.55]
-    bullets = [i for i in left if _BULLET.match(lines[i].text)]
-    if len(bullets) < 2 or bullets[-1] < len(lines) // 2:
-        return None
-    start = bullets[-1]
-    while start > 0 and any(b < start for b in bullets):
-        prev = max(b for b in bullets if b < start)
-        between = lines[prev + 1 : start]
-        if any(
-            ln.x1 is None or ((ln.x0 or 0) < 0.4 and not ln.text[:1].islower()) for ln in between
-        ):
-            break
-        start = prev
-    return _items(lines, start, 0.0, [], 0.75)
-
-
-def _items(
-    lines: Sequence[Line], start: int, column: float | None, items: list[list[Part]], q: float
-) -> Recipients | None:
-    misses = 0
-    for nxt in lines[start : start + 20]:
-        if column is not None and nxt.cx is not None and nxt.cx > 0.5 > column:
-            continue  # the signature column beside the list
-        b = _BULLET.match(nxt.text)
-        if b:
-            items.append([(nxt, b.end(), len(nxt.text))])
-            misses = 0
-        elif items and nxt.text[:1].islower() and misses == 0:
-            items[-1].append((nxt, 0, len(nxt.text)))
-        else:
-            misses += 1
-            if misses >= 2 or nxt.cx is not None:
-                break
-    values = tuple(v for v in (_recipient(parts) for parts in items) if v)
-    return (values, q, [p for parts in items for p in parts]) if values else None
-
-
-def _recipient(parts: list[Part]) -> str:
-    chunks = []
-    for line, s, e in parts:
-        chunk = _BULLET.sub("", line.text[s:e])
-        if line.cx is None:
-            # Without boxes the signature column may share the line: cut it off.
-            key = cv.fold(chunk)
-            title = cv.read_title(chunk, key)
-            cut = [title[2]] if title else []
-            auth = cv.AUTHORITY.search(key)
-            if auth and cv.is_upper(chunk[auth.start() : auth.end()], 1.0):
-                cut.append(auth.start())
-            name = cv.read_name(chunk)
-            if name and name[1] >= 0.9 and name[3] >= len(chunk.rstrip(" .,;")) - 1:
-                cut.append(name[2])
-            chunk = chunk[: min(cut)] if cut else chunk
-        chunks.append(chunk.strip())
-    return " ".join(chunks).strip().rstrip(",;.").strip()
-
-
-# ---------------------------------------------------------------------------------------------
 # Putting it together.
 
 
@@ -453,16 +200,17 @@ def _header(zone: Sequence[Line]) -> tuple[str | None, list[tuple[cv.Organ, Line
     kinds, organs = [], []
     for line in zone:
         kind, key = cv.strip_national(line.key)
-        if kind:
-            kinds.append(kind)
+        kinds += [kind] if kind else []
         organ = cv.read_organ(line.text, key)
+        rest = "".join(" " if k == " " else t for t, k in zip(line.text, key, strict=True))
         if organ:
             organs.append((organ, line))
         elif organs and organs[-1][0].place is None and key.strip().startswith(cv.LEVELS):
             # "ỦY BAN NHÂN DÂN" over "TỈNH BẮC GIANG": the second line is the first's place.
-            text = "".join(" " if k == " " else t for t, k in zip(line.text, key, strict=True))
-            level, _, rest = text.strip().partition(" ")
-            place, q = cv.snap_place(rest.strip(" .,").title())
+            level, _, name = rest.strip().partition(" ")
+            if not cv.is_upper(rest):
+                continue
+            place, q = cv.snap_place(name.strip(" .,").title())
             o = organs[-1][0]
             readable = f"{o.readable} {level.lower()} {place}"
             organs[-1] = (cv.Organ(readable, o.prefix, place, o.quality * q, o.start, o.end), line)
@@ -496,7 +244,8 @@ def _read_first_page(lines: list[Line]) -> tuple[dict[str, FieldValue], str | No
         agree = code in cv.TYPE_CODES.get(name, ())
         q *= 1.0 if agree else (0.85 if code_name is None else 0.6)
         out["loai"] = _field(name, q, [(lines[i], 0, end)])
-        subject = _subject(lines, i, end if lines[i].key[end:].strip() else 0)
+        rest = end if lines[i].key[end:].strip() else 0
+        subject = _subject(lines, i, rest) if name != "Bản sao" else []  # a copy has none
     else:
         subject = _find_vv(zone)
         if code_name:
@@ -524,7 +273,7 @@ def _read_first_page(lines: list[Line]) -> tuple[dict[str, FieldValue], str | No
 
 
 def _issuing_body(
-    organs: list[tuple[cv.Organ, Line]], symbol: cv.Symbol | None, date: _Date | None
+    organs: list[tuple[cv.Organ, Line]], symbol: cv.Symbol | None, date: Date | None
 ) -> dict[str, FieldValue]:
     """Issuing and superior bodies from the header, checked against the symbol's body code."""
     template = None
@@ -586,3 +335,25 @@ def document_title(md: DocumentMetadata, fallback: str) -> str:
     if head and subject:
         return f"{head}: {subject}"
     return head or (subject if isinstance(subject, str) else "") or fallback
+
+
+INSPECTION_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "quyet_dinh_kiem_tra": ("Quyết định", ("kiem tra", "thanh lap doan kiem tra")),
+    "ke_hoach_kiem_tra": ("Kế hoạch", ("kiem tra",)),
+    "bao_cao_ket_qua_kiem_tra": ("Báo cáo", ("ket qua kiem tra", "kiem tra")),
+    "thong_bao_ket_luan": ("Thông báo", ("ket luan",)),
+    "bien_ban": ("Biên bản", ()),
+}
+"""Documents of an inspection dossier (hồ sơ kiểm tra): type and subject words (folded)."""
+
+
+def inspection_kind(md: DocumentMetadata) -> str | None:
+    """Which document of an inspection dossier this is ("thong_bao_ket_luan", ...), if any."""
+    body = cv.fold(f"{md.ky_hieu.value or ''} {md.co_quan_ban_hanh.value or ''}")
+    subject = cv.fold(str(md.trich_yeu.value or ""))
+    if "ubkt" not in body and "kiem tra" not in body and "kiem tra" not in subject:
+        return None
+    for kind, (loai, words) in INSPECTION_KINDS.items():
+        if md.loai.value == loai and (not words or any(w in subject for w in words)):
+            return kind
+    return None

@@ -1,23 +1,396 @@
-"""Dossiers: split a scan into its documents by page cues; tell an inspection dossier's kinds."""
+"""A dossier scan's pages: OCR lines, first-page and last-page cues, the split into documents."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.fuzz import partial_ratio_alignment
+
+from ocr.syllable import is_syllable
+from ocr.types import Word
 from pipeline import conventions as cv
-from pipeline.metadata import (
-    DocumentMetadata,
-    PageText,
-    find_date,
-    find_recipients,
-    find_signature,
-    find_symbol,
-    find_type_line,
-    page_lines,
-)
 from sohoa.errors import ManifestError
+
+
+@dataclass(frozen=True)
+class PageText:
+    """One page as OCR read it: the text and, when known, the words with boxes."""
+
+    text: str
+    words: tuple[Word, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Lines: OCR text re-joined from word boxes (columns kept apart) or plain text lines.
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of OCR text, or one column's part of it, with its words' boxes if known."""
+
+    page: int
+    text: str
+    key: str  # cv.fold(text): same length, so spans in the key index the text
+    spans: tuple[tuple[int, int, Word], ...] = ()
+    x0: float | None = None  # left and right ends, 0 (left edge of the page's text) to 1 (right)
+    x1: float | None = None
+
+    @property
+    def cx(self) -> float | None:
+        return None if self.x0 is None or self.x1 is None else (self.x0 + self.x1) / 2
+
+    @property
+    def width(self) -> float | None:
+        return None if self.x0 is None or self.x1 is None else self.x1 - self.x0
+
+    def words_in(self, start: int, end: int) -> list[Word]:
+        return [w for s, e, w in self.spans if s < end and e > start]
+
+
+Part = tuple[Line, int, int]
+"""Where a value was read: a line and the span of its text."""
+
+
+def page_lines(page: PageText, index: int = 0) -> list[Line]:
+    """The page's lines; with word boxes, a wide gap splits a line into its columns."""
+    words = [w for w in page.words if w.text.strip()]
+    if not words:
+        out = []
+        for raw in page.text.splitlines():
+            # Two header columns may come out on one line separated by a run of spaces.
+            for part in re.split(r"\s{3,}", cv.nfc(raw).strip()):
+                if part:
+                    out.append(Line(index, part, cv.fold(part)))
+        return out
+    heights = sorted(w.height for w in words)
+    gap = 2.5 * heights[len(heights) // 2]
+    x_min = min(w.left for w in words)
+    x_max = max(w.left + w.width for w in words)
+    groups: dict[int, list[Word]] = {}
+    for w in words:
+        groups.setdefault(w.line, []).append(w)
+    out = []
+    for group in groups.values():
+        group.sort(key=lambda w: w.left)
+        segment = [group[0]]
+        # Tesseract sometimes runs both header columns into one line: cut at wide gaps.
+        for prev, w in pairwise(group):
+            if w.left - (prev.left + prev.width) > gap:
+                out.append(_join(segment, index, x_min, x_max))
+                segment = []
+            segment.append(w)
+        out.append(_join(segment, index, x_min, x_max))
+    return out
+
+
+def _join(words: list[Word], index: int, x_min: int, x_max: int) -> Line:
+    parts, spans, pos = [], [], 0
+    for w in words:
+        text = cv.nfc(w.text.strip())
+        spans.append((pos, pos + len(text), w))
+        parts.append(text)
+        pos += len(text) + 1
+    text = " ".join(parts)
+    span = max(1, x_max - x_min)
+    x0 = (words[0].left - x_min) / span
+    x1 = (words[-1].left + words[-1].width - x_min) / span
+    return Line(index, text, cv.fold(text), tuple(spans), x0, x1)
+
+
+# ---------------------------------------------------------------------------------------------
+# First-page and last-page cues.
+
+
+def find_symbol(lines: Sequence[Line], bare: bool = True) -> tuple[cv.Symbol, Line] | None:
+    """The first "Số 10-ĐA/TU" (or, if `bare`, a symbol without "Số") and its line."""
+    for line in lines:
+        for m in cv.SO_ANCHOR.finditer(line.key):
+            if line.text[m.start()] in "S5":  # "Số" with a capital: not "số" cited in a sentence
+                found = cv.read_symbol(line.text, m.end(), anchored=True)
+                if found:
+                    return found, line
+    for line in lines if bare else ():
+        bm = cv.BARE_SYMBOL.search(line.text)
+        found = cv.read_symbol(line.text, bm.start(), anchored=False) if bm else None
+        if found:
+            return found, line
+    return None
+
+
+@dataclass(frozen=True)
+class Date:
+    """A place-and-date line read: the ISO date, how sure, where, and the place before it."""
+
+    iso: str
+    quality: float
+    part: Part
+    place: tuple[str, float, Part] | None  # the place before it, how sure, where
+
+
+def find_date(lines: Sequence[Line]) -> Date | None:
+    """The first place-and-date line: "Bắc Giang, ngày 28 tháng 01 năm 2022"."""
+    for line in lines:
+        m = cv.DATE.search(line.key)
+        parsed = cv.parse_date(m["d"], m["m"], m["y"]) if m else None
+        if m and parsed:
+            p = cv.read_place(line.text, m.start())
+            place = (p[0], p[1], (line, p[2], p[3])) if p else None
+            return Date(parsed[0], parsed[1], (line, m.start(), m.end()), place)
+    return None
+
+
+def find_type_line(lines: Sequence[Line]) -> tuple[int, str, float, int] | None:
+    """(line index, type name, quality, end of the type words) of the type line ("ĐỀ ÁN")."""
+    for i, line in enumerate(lines[:30]):
+        found = cv.read_type_line(line.text, line.key)
+        if found:
+            return i, *found
+    return None
+
+
+AUTHORITY = re.compile(
+    r"(?<![a-z0-9])(t\s?[/il1|!]\s?m|k\s?[/il1|!]\s?t|t\s?[/il1|!]\s?l|tm\s?[.,]|kt\s?[.,]"
+    r"|tl\s?[.,]|tuq\s?[.,]?|q\s?[.,]|tm|kt|tl)[\s-]*(?=[a-z])"
+)
+"""A signing authority marker in folded text (T/M, K/T, T/L, TM., KT., TL., TUQ., Q.)."""
+
+
+def authority(raw: str, kind: str | None) -> str:
+    """Canonical signing authority of an OCR'd marker: "T/M", "K/T", "T/L", "TM.", "KT.", ..."""
+    key = re.sub(r"\s", "", raw)
+    letters = re.sub(r"[^a-z]", "", key)
+    if letters.startswith("tuq"):
+        return "TUQ."
+    if letters == "q":
+        return "Q."
+    pair = {"tm": "T/M", "kt": "K/T", "tl": "T/L"}.get(letters[:1] + letters[-1:], "T/M")
+    # The state writes "TM." where the Party writes "T/M"; a bare "TM" goes by document kind.
+    if key.endswith((".", ",")) or (len(key) == 2 and kind == "state"):
+        return pair.replace("/", "") + "."
+    return pair
+
+
+_TITLE_KEYS = sorted(((cv.fold(t), t) for t in cv.TITLES), key=lambda kv: -len(kv[0]))
+
+
+def read_title(text: str, key: str, start: int = 0) -> tuple[str, float, int, int] | None:
+    """The best signer's title in upper case on a line: (title, quality, start, end)."""
+    best = None
+    for tk, title in _TITLE_KEYS:
+        al = partial_ratio_alignment(tk, key[start:], score_cutoff=86)
+        if not al or al.dest_end - al.dest_start < len(tk) - 1:
+            continue
+        s, e = start + al.dest_start, start + al.dest_end
+        if not cv.is_upper(text[s:e], 0.9) or (s > 0 and key[s - 1].isalpha()):
+            continue
+        if best is None or (al.score, len(tk)) > (best[1] * 100, len(cv.fold(best[0]))):
+            best = (title, al.score / 100, s, e)
+    return best
+
+
+def read_name(text: str) -> tuple[str, float, int, int] | None:
+    """The last run of 2 to 5 capitalised words led by a family name: (name, quality, s, e).
+
+    Quality falls with each word that is no Vietnamese syllable (OCR damage under the seal);
+    a damaged family name is repaired from the list of family names when one is nearest.
+    """
+    tokens = list(re.finditer(r"[^\s,.;:()]+", text))
+    best = None
+    i = 0
+    while i < len(tokens):
+        j = i
+        while j < len(tokens) and _name_word(tokens[j].group()):
+            j += 1
+        for k in range(i, j - 1):
+            words = [t.group() for t in tokens[k : min(j, k + 5)]]
+            surname = _surname(words[0], len(words))
+            if surname or k == i:
+                bad = sum(not is_syllable(w) for w in words[1:])
+                quality = (0.97 if len(words) >= 3 else 0.7) * 0.7**bad
+                quality *= 1.0 if surname == words[0] else 0.8 if surname else 0.6
+                if best is None or quality >= best[0]:
+                    best = (quality, [surname or words[0], *words[1:]], k, k + len(words))
+                break
+        i = max(j, i + 1)
+    if best is None:
+        return None
+    quality, words, a, b = best
+    return " ".join(words), quality, tokens[a].start(), tokens[b - 1].end()
+
+
+def _surname(word: str, size: int) -> str | None:
+    """The family name `word` is, or (a damaged word leading a 3-word name) is nearest to."""
+    key = cv.fold(word)
+    if key in cv.SURNAMES:
+        return word
+    if size < 3 or is_syllable(word):
+        return None  # a real syllable is another word, not a damaged family name
+    ranked = sorted((Levenshtein.distance(key, cv.fold(s)), s) for s in cv.SURNAME_FORMS)
+    if ranked[0][0] <= 2 and (len(ranked) == 1 or ranked[1][0] > ranked[0][0]):
+        return ranked[0][1]
+    return None
+
+
+def _name_word(word: str) -> bool:
+    return word.isalpha() and word[0].isupper() and (word[1:].islower() or len(word) == 1)
+
+
+Found = tuple[str, float, "Part"]  # value, quality, where
+Recipients = tuple[tuple[str, ...], float, list["Part"]]
+
+
+def _title(line: Line, start: int = 0) -> Found | None:
+    found = read_title(line.text, line.key, start)
+    if not found:
+        return None
+    # A scrap just before the title ("9 BÍ THƯ"): the seal may have eaten a word ("PHÓ").
+    scrap = re.search(r"(^|\s)\S{1,3}\s*$", line.text[start : found[2]])
+    return found[0], found[1] * (0.6 if scrap else 1.0), (line, found[2], found[3])
+
+
+def _marker(line: Line) -> re.Match[str] | None:
+    """An authority marker in capitals followed by capitals ("T/M BAN THƯỜNG VỤ")."""
+    for m in AUTHORITY.finditer(line.key):
+        after = line.text[m.end() : m.end() + 12]
+        if cv.is_upper(line.text[m.start() : m.end()], 1.0) and cv.is_upper(after, 0.9):
+            return m
+    return None
+
+
+def find_signature(lines: Sequence[Line], kind: str | None) -> dict[str, Found]:
+    """The signature block: authority marker(s), the title, then the name below the seal."""
+    marks = [(i, m) for i, line in enumerate(lines) if (m := _marker(line))]
+    out: dict[str, Found] = {}
+    start = 0
+    if marks:
+        i, m = marks[-1]
+        # "TM. ỦY BAN NHÂN DÂN" over "KT. CHỦ TỊCH": the first marker of the block names it.
+        first_line, first = lines[i], m
+        if len(marks) > 1 and marks[-2][0] == i - 1:
+            first_line, first = lines[i - 1], marks[-2][1]
+        auth = authority(first.group(1), kind)
+        out["quyen_han_ky"] = (auth, 0.95, (first_line, first.start(), first.end()))
+        start = i + 1
+        for j in range(i + 1, min(i + 4, len(lines))):
+            title = _title(lines[j])
+            if title:
+                out["chuc_vu"], start = (title[0], title[1] * 0.97, title[2]), j + 1
+                break
+        else:  # "K/T BÍ THƯ" with no title below: the marker's own title
+            title = _title(lines[i], m.end())
+            if title:
+                out["chuc_vu"] = (title[0], title[1] * 0.85, title[2])
+    else:
+        for i in range(len(lines) // 3, len(lines)):
+            title = _title(lines[i])
+            if title and len(lines[i].key.strip()) <= len(title[0]) + 3:
+                out["chuc_vu"], start = (title[0], title[1] * 0.9, title[2]), i + 1
+        if not out:
+            return out
+    column = out["chuc_vu"][2][0].cx if "chuc_vu" in out else None
+    for line in lines[start : start + 12]:
+        if column is not None and line.cx is not None and abs(line.cx - column) > 0.2:
+            continue  # the signature column only: not the "Nơi nhận" list beside it
+        name = read_name(line.text)
+        if name and name[1] > out.get("nguoi_ky", ("", 0.0))[1]:
+            out["nguoi_ky"] = (name[0], name[1], (line, name[2], name[3]))
+            if name[1] >= 0.95:
+                break
+    return out
+
+
+_RECIPIENTS = re.compile(r"^\s*n\s?[o0]\s?i\s?nh\s?[a4]\s?n\s*[:;.]?")
+_BULLET = re.compile(r"^\s*[-–—•+*·~_]+\s*")
+
+
+def find_recipients(lines: Sequence[Line]) -> Recipients | None:
+    """Items of "Nơi nhận:" (left column, one per dash), continuation lines joined."""
+    for i, line in enumerate(lines):
+        m = _RECIPIENTS.search(line.key)
+        if m:
+            rest = line.text[m.end() :]
+            # Without boxes the rest may be the signature column ("Nơi nhận: T/M BAN ...").
+            first = _BULLET.match(rest) and not (line.cx is None and cv.is_upper(rest, 0.7))
+            items = [[(line, m.end(), len(line.text))]] if first else []
+            return _items(lines, i + 1, line.cx, items, 0.95)
+    # "Nơi nhận:" itself unread (small bold italic under dust): the last list of dashes in the
+    # left column, which only word boxes can tell from dashes in the body.
+    left = [i for i, ln in enumerate(lines) if ln.x1 is not None and ln.x1 < 0.55]
+    bullets = [i for i in left if _BULLET.match(lines[i].text)]
+    if len(bullets) < 2 or bullets[-1] < len(lines) // 2:
+        return None
+    start = bullets[-1]
+    while start > 0 and any(b < start for b in bullets):
+        prev = max(b for b in bullets if b < start)
+        between = lines[prev + 1 : start]
+        if any(
+            ln.x1 is None or ((ln.x0 or 0) < 0.4 and not ln.text[:1].islower()) for ln in between
+        ):
+            break
+        start = prev
+    return _items(lines, start, 0.0, [], 0.75)
+
+
+def _items(
+    lines: Sequence[Line], start: int, column: float | None, items: list[list[Part]], q: float
+) -> Recipients | None:
+    misses = 0
+    for nxt in lines[start : start + 20]:
+        if column is not None and nxt.cx is not None and nxt.cx > 0.5 > column:
+            continue  # the signature column beside the list
+        if not re.search(r"\w", nxt.text):
+            continue  # a speck read as ":" or "'"
+        b = _BULLET.match(nxt.text)
+        if b:
+            items.append([(nxt, b.end(), len(nxt.text))])
+            misses = 0
+        elif items and nxt.text[:1].islower() and misses == 0 and not _ended(items[-1]):
+            items[-1].append((nxt, 0, len(nxt.text)))
+        elif nxt.cx is None and cv.is_upper(nxt.text, 0.6):
+            continue  # without boxes: the signature column's title between the items
+        else:
+            misses += 1
+            if misses >= 2 or nxt.cx is not None:
+                break
+    values = tuple(v for v in (_recipient(parts) for parts in items) if re.search(r"\w", v))
+    return (values, q, [p for parts in items for p in parts]) if values else None
+
+
+def _ended(parts: list[Part]) -> bool:
+    """Whether a recipient item already ended with its "," ";" or "." (no continuation)."""
+    line, s, e = parts[-1]
+    return line.text[s:e].rstrip().endswith((",", ";", "."))
+
+
+def _recipient(parts: list[Part]) -> str:
+    chunks = []
+    for line, s, e in parts:
+        chunk = _BULLET.sub("", line.text[s:e])
+        if line.cx is None:
+            # Without boxes the signature column may share the line: cut it off.
+            key = cv.fold(chunk)
+            title = read_title(chunk, key)
+            cut = [title[2]] if title else []
+            auth = AUTHORITY.search(key)
+            if auth and cv.is_upper(chunk[auth.start() : auth.end()], 1.0):
+                cut.append(auth.start())
+            name = read_name(chunk)
+            if name and name[1] >= 0.9 and name[3] >= len(chunk.rstrip(" .,;")) - 1:
+                cut.append(name[2])
+            chunk = chunk[: min(cut)] if cut else chunk
+            # An item ends with "," ";" or "."; words after that are the other column's.
+            end = re.search(r"^(.*[,;.])\s+[^,;.]*$", chunk.strip())
+            chunk = end.group(1) if end else chunk
+        chunks.append(chunk.strip())
+    return " ".join(chunks).strip().rstrip(",;.").strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Splitting.
 
 START_ALONE = 3.5
 """First-page score that starts a document whatever the page before it looked like (e.g. the
@@ -120,25 +493,3 @@ def page_cues(page: PageText) -> PageCues:
         signature=bool(find_signature(lines, None)),
         recipients=find_recipients(lines) is not None,
     )
-
-
-INSPECTION_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "quyet_dinh_kiem_tra": ("Quyết định", ("kiem tra", "thanh lap doan kiem tra")),
-    "ke_hoach_kiem_tra": ("Kế hoạch", ("kiem tra",)),
-    "bao_cao_ket_qua_kiem_tra": ("Báo cáo", ("ket qua kiem tra", "kiem tra")),
-    "thong_bao_ket_luan": ("Thông báo", ("ket luan",)),
-    "bien_ban": ("Biên bản", ()),
-}
-"""Documents of an inspection dossier (hồ sơ kiểm tra): type and subject words (folded)."""
-
-
-def inspection_kind(md: DocumentMetadata) -> str | None:
-    """Which document of an inspection dossier this is ("thong_bao_ket_luan", ...), if any."""
-    body = cv.fold(f"{md.ky_hieu.value or ''} {md.co_quan_ban_hanh.value or ''}")
-    subject = cv.fold(str(md.trich_yeu.value or ""))
-    if "ubkt" not in body and "kiem tra" not in body and "kiem tra" not in subject:
-        return None
-    for kind, (loai, words) in INSPECTION_KINDS.items():
-        if md.loai.value == loai and (not words or any(w in subject for w in words)):
-            return kind
-    return None

@@ -13,8 +13,8 @@ from pipeline.metadata import (
     PageText,
     document_title,
     extract_metadata,
+    inspection_kind,
 )
-from pipeline.segment import inspection_kind
 
 PARTY_FIRST = """\
 TỈNH ỦY BẮC GIANG ĐẢNG CỘNG SẢN VIỆT NAM
@@ -322,3 +322,47 @@ def test_inspection_documents_recognized_by_type() -> None:
         md = md_of(head.format(code=code, title=title, subject=subject))
         assert inspection_kind(md) == kind, (code, md.values())
     assert inspection_kind(md_of(PARTY_FIRST)) is None
+
+
+@pytest.fixture(scope="module")
+def live_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict, PageText]]:
+    """Three pages rendered, degraded and read by the pipeline's own OCR (real Tesseract)."""
+    from ocr.page import ocr_page
+    from scripts.synth import degrade, party_document, render_page, state_document
+
+    folder = tmp_path_factory.mktemp("live")
+    party = party_document(41, kind="TB", body="UBKTTU", do_mat="Tối mật", do_khan="Hỏa tốc")
+    state = state_document(42, kind="QĐ", body="SNV", pages=2)
+    out = {}
+    for name, doc, page in (("party", party, 0), ("state", state, 0), ("state_last", state, 1)):
+        img = degrade(render_page(doc.pages[page]), seed=7, skew_deg=0.7, blur=0.6, noise=8,
+                      jpeg_quality=70)  # fmt: skip
+        path = folder / f"{name}.png"
+        img.save(path, dpi=img.info["dpi"])
+        result = ocr_page(path, 0)
+        out[name] = (doc.metadata, PageText(result.text, result.words))
+    return out
+
+
+FIRST_PAGE = ("loai", "so_ky_hieu", "ky_hieu", "ngay_ban_hanh", "noi_ban_hanh", "co_quan_ban_hanh",
+              "co_quan_cap_tren", "trich_yeu", "do_mat", "do_khan")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["party", "state"])
+def test_live_ocr_first_page(live_pages: dict[str, tuple[dict, PageText]], name: str) -> None:
+    truth, page = live_pages[name]
+    md = extract_metadata([page])
+    assert {f: getattr(md, f).value for f in FIRST_PAGE} == {f: truth[f] for f in FIRST_PAGE}
+    assert md.so.value == str(truth["so"])
+    assert md.so_ky_hieu.region is not None and md.so_ky_hieu.page == 0
+    assert all(0.5 < getattr(md, f).confidence <= 1 for f in FIRST_PAGE if truth[f])
+
+
+def test_live_ocr_last_page(live_pages: dict[str, tuple[dict, PageText]]) -> None:
+    truth, first = live_pages["state"]
+    md = extract_metadata([first, live_pages["state_last"][1]])
+    assert md.quyen_han_ky.value == truth["quyen_han_ky"]
+    assert md.chuc_vu.value == truth["chuc_vu"].upper()
+    assert md.nguoi_ky.value == truth["nguoi_ky"]
+    assert md.noi_nhan.value == tuple(truth["noi_nhan"])
+    assert md.nguoi_ky.page == 1 and md.so_trang.value == 2

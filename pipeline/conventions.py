@@ -184,8 +184,16 @@ SURNAME_FORMS = (
     "Trịnh Trương Lâm Phùng Mai Tô Hà Tạ Lưu Chu Đinh Lương Cao Văn Quách Thái Kiều Lại "
     "Nông Triệu Hứa Tăng Giang Khổng Diệp Âu Mạc Thân Lã Lò Hầu Ninh Đồng Kim Tống Quan"
 ).split()
-SURNAMES = frozenset(fold(s) for s in SURNAME_FORMS)
-"""Common Vietnamese family names (folded), to tell the signer's name from seal residue."""
+SURNAMES = {fold(s): s for s in SURNAME_FORMS}
+"""Common family names, folded -> spelling: they tell the signer's name from seal residue."""
+MIDDLE_NAMES = {
+    fold(s): s
+    for s in (
+        "Văn Thị Hữu Đức Minh Quang Ngọc Thanh Xuân Đình Công Quốc Bá Thế Trọng Khắc Duy Kim "
+        "Hồng Thu Mạnh Tiến Viết Trung Huy Đăng Phúc Bảo Diệu Mỹ Thúy"
+    ).split()
+}
+"""Common middle names, folded -> spelling: a name's middle words come from a short list."""
 
 PROVINCES: tuple[str, ...] = (
     "An Giang", "Bà Rịa - Vũng Tàu", "Bắc Giang", "Bắc Kạn", "Bạc Liêu", "Bắc Ninh", "Bến Tre",

@@ -196,7 +196,7 @@ def read_name(text: str) -> tuple[str, float, int, int] | None:
     """The last run of 2 to 5 capitalised words led by a family name: (name, quality, s, e).
 
     Quality falls with each word that is no Vietnamese syllable (OCR damage under the seal);
-    a damaged family name is repaired from the list of family names when one is nearest.
+    family and middle names, which come from short lists, are repaired from those lists.
     """
     tokens = list(re.finditer(r"[^\s,.;:()]+", text))
     best = None
@@ -211,9 +211,13 @@ def read_name(text: str) -> tuple[str, float, int, int] | None:
             if surname or k == i:
                 bad = sum(not is_syllable(w) for w in words[1:])
                 quality = (0.97 if len(words) >= 3 else 0.7) * 0.7**bad
-                quality *= 1.0 if surname == words[0] else 0.8 if surname else 0.6
+                quality *= 1.0 if surname == words[0] else 0.9 if surname else 0.6
+                # Middle names come from a short list: a slipped tone mark ("Khác") is repaired.
+                middle = [cv.MIDDLE_NAMES.get(cv.fold(w), w) for w in words[1:-1]]
+                quality *= 0.95 ** sum(m != w for m, w in zip(middle, words[1:-1], strict=True))
                 if best is None or quality >= best[0]:
-                    best = (quality, [surname or words[0], *words[1:]], k, k + len(words))
+                    name = [surname or words[0], *middle, words[-1]]
+                    best = (quality, name, k, k + len(words))
                 break
         i = max(j, i + 1)
     if best is None:
@@ -226,7 +230,7 @@ def _surname(word: str, size: int) -> str | None:
     """The family name `word` is, or (a damaged word leading a 3-word name) is nearest to."""
     key = cv.fold(word)
     if key in cv.SURNAMES:
-        return word
+        return cv.SURNAMES[key]  # as the list spells it: "Định" read for "Đinh"
     if size < 3 or is_syllable(word):
         return None  # a real syllable is another word, not a damaged family name
     ranked = sorted((Levenshtein.distance(key, cv.fold(s)), s) for s in cv.SURNAME_FORMS)

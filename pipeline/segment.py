@@ -291,8 +291,15 @@ def find_signature(lines: Sequence[Line], kind: str | None) -> dict[str, Found]:
     else:
         for i in range(len(lines) // 3, len(lines)):
             title = _title(lines[i])
-            if title and len(lines[i].key.strip()) <= len(title[0]) + 3:
-                out["chuc_vu"], start = (title[0], title[1] * 0.9, title[2]), i + 1
+            alone = title and len(lines[i].key.strip()) <= len(title[0]) + 3
+            # Without boxes the title may end a line of the "Nơi nhận" column beside it.
+            last = title and lines[i].cx is None and title[2][2] >= len(lines[i].text.rstrip()) - 1
+            if title and (alone or last):
+                # Capitals just above it ("N THƯỜNG VỤ"): a marker line the seal damaged, so
+                # the title may have lost a word too ("PHÓ").
+                above = lines[i - 1].text.rstrip()[-14:] if i else ""
+                q = 0.5 if len(above) > 4 and cv.is_upper(above, 0.9) else 0.9
+                out["chuc_vu"], start = (title[0], title[1] * q, title[2]), i + 1
         if not out:
             return out
     column = out["chuc_vu"][2][0].cx if "chuc_vu" in out else None

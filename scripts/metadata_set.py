@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -329,7 +330,7 @@ def dossiers(docs: Sequence[Labelled], size: int = 6) -> list[list[Labelled]]:
     return [*out, inspection]
 
 
-FIXTURE = ROOT / "tests" / "data" / "metadata" / "degraded_subset.json"
+FIXTURE = ROOT / "tests" / "data" / "metadata" / "degraded_subset.json.gz"
 """A fixed subset of the degraded set, OCR'd, committed so tests need not OCR it again."""
 
 
@@ -339,30 +340,36 @@ def fixture_subset(docs: Sequence[Labelled]) -> list[Labelled]:
 
 
 def write_fixture(path: Path = FIXTURE, jobs: int = 2) -> None:
-    """Write the subset's truth and OCR'd degraded pages (text and words) as JSON."""
+    """Write the subset's truth and OCR'd degraded pages (text and words), with the seal on the
+    last page and without it, as gzipped JSON."""
     subset = fixture_subset(labelled_documents())
-    pages = ocr_documents(subset, degraded=True, jobs=jobs)
-    data = [
-        {
-            "name": d.name,
-            "truth": d.truth,
-            "pages": [{k: p[k] for k in ("text", "words")} for p in pages[d.name]],
-        }
-        for d in subset
-    ]
+    data: dict[str, Any] = {"pages": {}}
+    for variant, seal in (("degraded", True), ("degraded_no_seal", False)):
+        docs = ocr_documents(subset, degraded=True, jobs=jobs, seal=seal)
+        data[variant] = []
+        for d in subset:
+            keys = []  # each page once: only the last page differs without the seal
+            for page in docs[d.name]:
+                key = hashlib.sha256(json.dumps(page["words"]).encode()).hexdigest()[:12]
+                data["pages"][key] = {k: page[k] for k in ("text", "words")}
+                keys.append(key)
+            data[variant].append({"name": d.name, "truth": d.truth, "pages": keys})
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
-    )
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # mtime=0: the same pages give the same bytes, so git sees no change on a re-run.
+    path.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
 
 
-def read_fixture(path: Path = FIXTURE) -> list[tuple[str, dict[str, Any], list[PageText]]]:
-    """(name, truth, pages) of each document of the committed subset."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+def read_fixture(
+    variant: str = "degraded", path: Path = FIXTURE
+) -> list[tuple[str, dict[str, Any], list[PageText]]]:
+    """(name, truth, pages) of each document of the committed subset ("degraded" or
+    "degraded_no_seal")."""
+    data = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
     out = []
-    for d in data:
+    for d in data[variant]:
         truth = {**d["truth"], "noi_nhan": tuple(d["truth"]["noi_nhan"])}
-        out.append((d["name"], truth, [page_from_json(p) for p in d["pages"]]))
+        out.append((d["name"], truth, [page_from_json(data["pages"][k]) for k in d["pages"]]))
     return out
 
 

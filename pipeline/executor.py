@@ -14,9 +14,6 @@ from sohoa.errors import InputError
 T = TypeVar("T")
 R = TypeVar("R")
 
-# A page whose worker died this many times is reported as failed instead of retried forever.
-MAX_ATTEMPTS = 2
-
 
 def init_worker() -> None:
     """Every Tesseract run in a parallel batch gets one thread (6.9 s -> 1.5 s a page here)."""
@@ -57,8 +54,10 @@ class ProcessExecutor:
     """A pool of worker processes, one per core, with a bounded number of tasks in flight.
 
     Tasks are pulled lazily, so memory stays bounded whatever the batch size. A worker killed
-    from outside (out of memory, SIGKILL) breaks the pool: the pool is rebuilt and the pages that
-    were in flight are tried again, up to MAX_ATTEMPTS, then reported as failed.
+    from outside (out of memory, SIGKILL) breaks the whole pool and every task in flight with
+    it, without saying which one was to blame. The pool is rebuilt and those tasks are re-run
+    one at a time: one that breaks the pool again on its own is the culprit and is reported as
+    failed; the others finish normally, and parallel work resumes.
     """
 
     def __init__(self, workers: int, in_flight_per_worker: int = 2) -> None:
@@ -76,44 +75,50 @@ class ProcessExecutor:
         return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=init_worker)
 
     def run(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[Outcome[T, R]]:
-        pending_tasks = iter(tasks)
-        retry: list[tuple[T, int]] = []
+        pending = iter(tasks)
+        suspects: list[T] = []
         pool = self._pool()
-        running: dict[Future[R], tuple[T, int]] = {}
+        running: dict[Future[R], T] = {}
         try:
             while True:
-                while len(running) < self.max_in_flight:
-                    if retry:
-                        task, attempt = retry.pop()
-                    else:
-                        nxt = next(pending_tasks, None)
-                        if nxt is None:
+                if suspects:
+                    # Isolation mode: exactly one suspect in flight, so a break names it.
+                    if not running:
+                        running[pool.submit(fn, suspects[0])] = suspects[0]
+                else:
+                    while len(running) < self.max_in_flight:
+                        try:
+                            nxt = next(pending)
+                        except StopIteration:
                             break
-                        task, attempt = nxt, 1
-                    running[pool.submit(fn, task)] = (task, attempt)
+                        running[pool.submit(fn, nxt)] = nxt
                 if not running:
                     return
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 broken = False
                 for fut in done:
-                    task, attempt = running.pop(fut)
+                    task = running.pop(fut)
                     try:
-                        yield Outcome(task, fut.result(), None)
+                        outcome: Outcome[T, R] = Outcome(task, fut.result(), None)
                     except BrokenProcessPool:
                         broken = True
-                        retry.append((task, attempt))
+                        if suspects and task is suspects[0]:
+                            suspects.pop(0)
+                            yield Outcome(task, None, _worker_died())
+                        elif task not in suspects:
+                            suspects.append(task)
+                        continue
                     except Exception as exc:
-                        yield Outcome(task, None, exc)
+                        outcome = Outcome(task, None, exc)
+                    if suspects and task is suspects[0]:
+                        suspects.pop(0)
+                    yield outcome
                 if broken:
-                    # Every task still in flight is lost with the pool: try each again.
-                    retry.extend(running.values())
+                    # Every other task in flight was lost with the pool: they become suspects.
+                    suspects.extend(t for t in running.values() if t not in suspects)
                     running.clear()
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = self._pool()
-                    failed = [(t, a) for t, a in retry if a >= MAX_ATTEMPTS]
-                    retry = [(t, a + 1) for t, a in retry if a < MAX_ATTEMPTS]
-                    for task, _attempt in failed:
-                        yield Outcome(task, None, _worker_died())
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 

@@ -408,6 +408,11 @@ class Symbol:
     def so_ky_hieu(self) -> str:
         return f"{self.so}{'-' if self.kind == 'party' else '/'}{self.ky_hieu}"
 
+    @property
+    def parts(self) -> tuple[str, str, str]:
+        """(số, ký hiệu, số và ký hiệu)."""
+        return self.so, self.ky_hieu, self.so_ky_hieu
+
 
 SO_ANCHOR = re.compile(r"(?<![a-z0-9])s[o0e6]\s?[:;.,]?\s*(?=[0-9o])")
 """'Số' before a symbol, in folded text (OCR: Sô, S6, Sé)."""

@@ -21,7 +21,10 @@ from pipeline.segment import (
     page_lines,
 )
 
-__all__ = ["DocumentMetadata", "FieldValue", "PageText", "document_title", "extract_metadata"]
+__all__ = [
+    "DocumentMetadata", "FieldValue", "PageText", "document_title", "extract_metadata",
+    "inspection_kind",
+]  # fmt: skip
 
 Box = tuple[int, int, int, int]
 
@@ -72,7 +75,7 @@ class DocumentMetadata:
     co_quan_cap_tren: FieldValue = NOT_FOUND
     """The superior body printed above the issuing body ("Tỉnh ủy Bắc Giang"), if printed."""
     trich_yeu: FieldValue = NOT_FOUND
-    """Trích yếu: the subject line, as printed."""
+    """Trích yếu: the subject line as printed (first letter capitalised; công văn: after "V/v")."""
     quyen_han_ky: FieldValue = NOT_FOUND
     """Signing authority: "T/M", "K/T", "T/L"; state "TM.", "KT.", "TL.", "TUQ.", "Q."."""
     chuc_vu: FieldValue = NOT_FOUND
@@ -259,9 +262,8 @@ def _read_first_page(lines: list[Line]) -> tuple[dict[str, FieldValue], str | No
     if symbol:
         agree = bool(type_found and code in cv.TYPE_CODES.get(type_found[1], ()))
         q = min(1.0, sq * (1.05 if agree else 1.0))
-        for name, value in (("so", symbol.so), ("ky_hieu", symbol.ky_hieu)):
+        for name, value in zip(("so", "ky_hieu", "so_ky_hieu"), symbol.parts, strict=True):
             out[name] = _field(value, q, sym_part)
-        out["so_ky_hieu"] = _field(symbol.so_ky_hieu, q, sym_part)
     if date:
         out["ngay_ban_hanh"] = _field(date.iso, date.quality, [date.part])
         if date.place:

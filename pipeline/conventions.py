@@ -274,10 +274,12 @@ def state_codes(rest: str) -> tuple[str | None, str, float]:
     """Type and body of a state symbol's "QĐ-UBND" (công văn: no type, "UBND-VP")."""
     groups = [g for g in rest.split("-") if g]
     tc, tq = match_code(groups[0], STATE_TYPES)
-    if tq < 1.0 or len(groups) == 1:
+    is_body = match_code(groups[0], STATE_BODIES)[1] == 1.0
+    # A type code within one edit ("TIr" for "TTr") still is one, unless it names a body.
+    if tq < 0.75 or len(groups) == 1 or is_body:
         code, quality = None, 0.9
     else:
-        code, quality, groups = tc, 1.0, groups[1:]
+        code, quality, groups = tc, tq, groups[1:]
     bc, bq = match_code(groups[0], STATE_BODIES)
     first = bc if bq == 1.0 else canonical(groups[0]).upper()
     body = "-".join([first, *(canonical(g).upper() for g in groups[1:])])

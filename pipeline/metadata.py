@@ -165,7 +165,7 @@ def _subject(lines: Sequence[Line], after: int, first_start: int = 0) -> list[Pa
     return parts
 
 
-_VV = re.compile(r"^\s*(?:v\s?[/il1|47]\s?v|ve viec)\s*[:.]?\s*")
+_VV = re.compile(r"^\s*(?:v\s?[/il1|47]\s?[v%]{1,2}|ve viec)\s*[:.]?\s*")  # V/v, V/%, V4v
 
 
 def _find_vv(lines: Sequence[Line]) -> list[Part]:
@@ -184,6 +184,16 @@ def _find_vv(lines: Sequence[Line]) -> list[Part]:
             parts.append((nxt, 0, len(nxt.text)))
         return parts
     return []
+
+
+def _place_only(lines: Sequence[Line]) -> tuple[str, float, Part] | None:
+    """The place of "Bắc Giang, ngày 08 tháng Z năm 2004" when the date itself is unreadable."""
+    for line in lines:
+        m = re.search(r",\s*n\s?[gq]\s?a?\s?[yv]\b", line.key)
+        p = cv.read_place(line.text, m.start() + 1) if m else None
+        if p:
+            return p[0], p[1] * 0.9, (line, p[2], p[3])
+    return None
 
 
 def _find_marks(lines: Sequence[Line]) -> dict[str, tuple[str, float, Part]]:
@@ -266,8 +276,9 @@ def _read_first_page(lines: list[Line]) -> tuple[dict[str, FieldValue], str | No
             out[name] = _field(value, q, sym_part)
     if date:
         out["ngay_ban_hanh"] = _field(date.iso, date.quality, [date.part])
-        if date.place:
-            out["noi_ban_hanh"] = _field(date.place[0], date.place[1], [date.place[2]])
+    place = date.place if date else _place_only(zone)
+    if place:
+        out["noi_ban_hanh"] = _field(place[0], place[1], [place[2]])
     out.update(_issuing_body(organs, symbol, date))
     for name, (value, q, part) in _find_marks(zone if type_found else lines[:12]).items():
         out[name] = _field(value, q, [part])

@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             docs, degraded=degraded, jobs=args.jobs, refresh=args.refresh, seal=seal
         )
         pages = {k: [page_from_json(p) for p in v] for k, v in raw.items()}
-        stale = sum(p["ocr"] != current for v in raw.values() for p in v)
+        stale = sum(p.get("ocr") != current for v in raw.values() for p in v)
         if stale:
             print(
                 f"{variant}: {stale} pages were read by older OCR code (--refresh reads them again)"

@@ -303,7 +303,7 @@ def ocr_documents(
     jobs_ = [job for group in plan.values() for job in group]
     if refresh:
         for job in jobs_:
-            if job[3].exists() and json.loads(job[3].read_text(encoding="utf-8"))["ocr"] != current:
+            if job[3].exists() and json.loads(job[3].read_text(encoding="utf-8")).get("ocr") != current:
                 job[3].unlink()
     todo = [job for job in jobs_ if not job[3].exists()]
     if todo:

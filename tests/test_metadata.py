@@ -213,6 +213,7 @@ def test_interleaved_header_columns() -> None:
 def test_place_and_date(line: str, iso: str | None) -> None:
     md = md_of(f"TỈNH ỦY BẮC GIANG\nSố 3-CV/TU {line}\nV/v tổ chức hội nghị")
     assert md.ngay_ban_hanh.value == iso
+    assert md.noi_ban_hanh.value == "Bắc Giang"  # also when the date itself is unreadable
     if iso is None:
         assert md.ngay_ban_hanh == FieldValue(None, 0.0, None, None)
 

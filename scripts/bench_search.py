@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +32,8 @@ from indexer import layout
 from indexer.backend import open_index, rebuild_index
 from indexer.types import IndexedDocument, IndexedPage
 
-# Words and phrases of Party and state administrative writing, most frequent first (the order
-# gives them Zipf weights, as real text has).
+# Words and phrases of Party and state administrative writing: the first HEAD_WORDS are in
+# nearly every document, the rest are topical (see Corpus).
 PHRASES = """
 của; và; các; trong; về; được; có; là; cho; với; đã; theo; những; việc; thực hiện; cán bộ;
 đảng viên; tỉnh ủy; ban thường vụ; chi bộ; công tác; nghị quyết; quyết định; chỉ thị; kế hoạch;
@@ -100,6 +101,13 @@ BODIES = [
 ]
 MARKS = [(None, 0.85), ("Mật", 0.10), ("Tối mật", 0.04), ("Tuyệt mật", 0.01)]
 
+HEAD_WORDS = 60
+"""The first PHRASES, in nearly every document; the rest are topical."""
+TAIL_WORDS = 20_000
+TOPIC_RANKS = 3_000
+WORDS_PER_PAGE = 220
+"""About 2 KB of text, as a typed page."""
+
 QUERIES: list[tuple[str, dict[str, object]]] = [
     ("kinh tế", {}),
     ("đảng viên", {}),
@@ -132,12 +140,22 @@ class Corpus:
         self.pages = pages
         self.rng = random.Random(seed)
         words = [p.strip() for p in PHRASES if p.strip()]
+        head, topical = words[:HEAD_WORDS], words[HEAD_WORDS:]
+        # A long tail of two-syllable words made of the same syllables, with the topical
+        # words spread through its first ranks: real text repeats a few hundred words in every
+        # document and each topic's words in some, while its syllables recur everywhere.
+        syllables = sorted({syllable for word in words for syllable in word.split()})
+        tail = sorted({" ".join(self.rng.sample(syllables, 2)) for _ in range(TAIL_WORDS)})
+        self.rng.shuffle(tail)
+        for word in topical:
+            tail.insert(self.rng.randrange(TOPIC_RANKS), word)
+        ranked = head + tail
         names = [f"{a} {b} {c}" for a in NAMES for b in MIDDLE for c in GIVEN]
         self.rng.shuffle(names)
         # OCR noise: a few thousand misread variants (a mark dropped or a letter swapped)
         noisy = [self._misread(self.rng.choice(words)) for _ in range(3000)]
-        self.vocab = words + names[:400] + noisy
-        weights = [1 / (i + 3) for i in range(len(words))]
+        self.vocab = ranked + names[:400] + noisy
+        weights = [1 / (rank + 3) for rank in range(len(ranked))]
         common = sum(weights)
         # names are 3% of the words, misread words 1%: as in typed minutes and reports
         weights += [0.03 * common / 400] * 400 + [0.01 * common / len(noisy)] * len(noisy)
@@ -157,7 +175,7 @@ class Corpus:
         return "".join(chars)
 
     def _page(self) -> str:
-        words = self.rng.choices(self.vocab, cum_weights=self.cum, k=160)
+        words = self.rng.choices(self.vocab, cum_weights=self.cum, k=WORDS_PER_PAGE)
         lines = [" ".join(words[i : i + 10]) for i in range(0, len(words), 10)]
         return ".\n".join(line.capitalize() for line in lines) + "."
 
@@ -208,13 +226,46 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+class MemorySampler(threading.Thread):
+    """Peak anonymous memory (heaps: what indexing itself holds) while indexing.
+
+    RSS also counts the index files tantivy maps into memory, pages the kernel drops when it
+    needs room; both figures are reported.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_anon_mb = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.2):
+            self.peak_anon_mb = max(self.peak_anon_mb, _anon_mb())
+
+    def stop(self) -> float:
+        self._done.set()
+        self.join()
+        return max(self.peak_anon_mb, _anon_mb())
+
+
+def _anon_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def bench(backend: str, pages: int, seed: int, rounds: int, where: Path) -> dict[str, object]:
     """Index, then query; the figures for one backend."""
     corpus = Corpus(pages, seed)
     index_dir = where / f"index-{backend}"
     load = os.getloadavg()[0]
+    sampler = MemorySampler()
+    sampler.start()
     start, cpu = time.perf_counter(), time.process_time()
     docs = rebuild_index(index_dir, corpus, engine=backend)
+    anon = sampler.stop()
     index_s = time.perf_counter() - start - corpus.generating_s
     # CPU seconds of every thread (tantivy indexes in its own): on a shared machine this says
     # what the work costs when wall-clock time says how busy the other tenants were.
@@ -246,6 +297,7 @@ def bench(backend: str, pages: int, seed: int, rounds: int, where: Path) -> dict
         "load_avg_before": round(load, 1),
         "index_mb": round(size / 1e6, 1),
         "peak_rss_mb": round(rss, 1),
+        "peak_anon_mb": round(anon, 1),
         "queries": len(timings),
         "p50_ms": round(statistics.median(timings), 2),
         "p95_ms": round(timings[int(0.95 * (len(timings) - 1))], 2),
@@ -257,7 +309,8 @@ def _line(r: dict[str, object]) -> str:
         f"{r['backend']}: {r['pages']} pages ({r['documents']} documents), "
         f"indexed {r['index_pages_per_s']} pages/s in {r['index_s']} s "
         f"({r['index_cpu_s']} CPU s, load average {r['load_avg_before']} before), "
-        f"index {r['index_mb']} MB, peak RSS {r['peak_rss_mb']} MB; "
+        f"index {r['index_mb']} MB, peak RSS {r['peak_rss_mb']} MB "
+        f"(anonymous {r['peak_anon_mb']} MB); "
         f"{r['queries']} queries: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms"
     )
 

@@ -301,10 +301,9 @@ def ocr_documents(
                 path = cache_path(page, params, last, tesseract, cache)
             plan[ld.name].append((page, params, last, path))
     jobs_ = [job for group in plan.values() for job in group]
-    if refresh:
-        for job in jobs_:
-            if job[3].exists() and json.loads(job[3].read_text(encoding="utf-8")).get("ocr") != current:
-                job[3].unlink()
+    for job in jobs_ if refresh else ():
+        if job[3].exists() and json.loads(job[3].read_text("utf-8")).get("ocr") != current:
+            job[3].unlink()
     todo = [job for job in jobs_ if not job[3].exists()]
     if todo:
         print(f"OCR of {len(todo)} pages ({jobs} processes; cached in {cache}) ...", flush=True)

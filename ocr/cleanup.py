@@ -137,7 +137,7 @@ def drop_seals(rgb: np.ndarray, grey: np.ndarray, dpi: float) -> tuple[np.ndarra
     return out, seals
 
 
-def _turn_matrix(rotate: int, width: int, height: int) -> np.ndarray:
+def turn_matrix(rotate: int, width: int, height: int) -> np.ndarray:
     """3x3 map of scan coordinates to those after a clockwise quarter turn."""
     if rotate == 90:
         return np.array([[0, -1, height], [1, 0, 0], [0, 0, 1]], dtype=np.float64)
@@ -160,7 +160,7 @@ def level(grey: np.ndarray, skew_deg: float) -> tuple[np.ndarray, np.ndarray]:
     new_h = int(np.ceil(height * cos + width * sin))
     matrix[0, 2] += new_w / 2 - width / 2
     matrix[1, 2] += new_h / 2 - height / 2
-    out = cv2.warpAffine(grey, matrix, (new_w, new_h), flags=cv2.INTER_CUBIC, borderValue=(255,))
+    out = cv2.warpAffine(grey, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR, borderValue=(255,))
     return out, np.vstack([matrix, [0, 0, 1]])
 
 
@@ -232,7 +232,7 @@ def prepare(
             if options.deskew and abs(found.skew_deg) >= MIN_DESKEW_DEG:
                 skew = found.skew_deg
     if rotate:
-        to_read = _turn_matrix(rotate, width, height) @ to_read
+        to_read = turn_matrix(rotate, width, height) @ to_read
         grey = np.ascontiguousarray(np.rot90(grey, k=-(rotate // 90)))
         steps.append("orientation")
     if skew:

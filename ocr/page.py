@@ -7,9 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from ocr.cleanup import OCR_DPI, CleanupOptions, effective_dpi, prepare
+from ocr.engine import get_engine
 from ocr.loader import DEFAULT_MAX_PIXELS, load_page
 from ocr.quality import assess
-from ocr.tesseract import TesseractFailed, check_tesseract, run_tesseract
+from ocr.tesseract import TesseractFailed
 from ocr.textnorm import normalize_text
 from ocr.types import PageResult
 from sohoa.errors import InputError
@@ -22,15 +23,18 @@ def ocr_page(
     lang: str = "vie",
     max_pixels: int = DEFAULT_MAX_PIXELS,
     cleanup: CleanupOptions | None = None,
+    engine: str | None = None,
 ) -> PageResult:
     """Read page `frame` (0-based) of the scan at `path`.
 
     Raises InputError for a page that cannot be read (naming the file and page) and
     MissingDependency when Tesseract or the language model is not installed. A blank page is
-    not an error: it comes back empty with needs_review.
+    not an error: it comes back empty with needs_review. `engine` names the OCR engine
+    ("cli" or "tesserocr"; by default SOHOA_OCR_ENGINE, else tesserocr when installed).
     """
     path = Path(path)
-    version = check_tesseract(lang)
+    ocr = get_engine(engine)
+    version = ocr.version(lang)
     started = time.perf_counter()
     loaded = load_page(path, frame, max_pixels=max_pixels)
     width, height = loaded.image.size
@@ -39,7 +43,7 @@ def ocr_page(
     del loaded  # the original may be large; keep only the image Tesseract reads
     cleaned = time.perf_counter()
     try:
-        raw_text, raw_words = run_tesseract(
+        raw_text, raw_words = ocr.recognize(
             image, lang=lang, dpi=OCR_DPI if report.upsampled_from_dpi else dpi
         )
     except TesseractFailed as exc:
@@ -62,7 +66,7 @@ def ocr_page(
         height=int(image.shape[0]),
         dpi=dpi,
         cleanup=report,
-        engine=f"tesseract {version} {lang}",
+        engine=version,
         ocr_seconds=round(done - cleaned, 4),
         cleanup_seconds=round(cleaned - started, 4),
     )

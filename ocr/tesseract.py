@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -20,6 +21,7 @@ TESSERACT_TIMEOUT_S = 600
 _LANG_PACKAGE = {"vie": "tesseract-ocr-vie", "eng": "tesseract-ocr-eng", "osd": "tesseract-ocr-osd"}
 
 _checked: dict[str, str] = {}
+_tessdata: list[Path] = []
 
 
 class TesseractFailed(RuntimeError):
@@ -71,12 +73,27 @@ def check_tesseract(lang: str = "vie") -> str:
     if not first or not first[0].lower().startswith("tesseract"):
         raise _missing_program()
     version = first[0].split()[-1].lstrip("v")
-    listed = _run_cli("--list-langs").split()
+    listing = _run_cli("--list-langs")
+    listed = listing.split()
     for one in lang.split("+"):
         if one not in listed:
             raise _missing_lang(one)
+    found = re.search(r'languages in "([^"]+)"', listing)
+    if found and not _tessdata:
+        _tessdata.append(Path(found.group(1)))
     _checked[lang] = version
     return version
+
+
+def tessdata_dir() -> Path:
+    """The folder holding the language models the tesseract program uses."""
+    if os.environ.get("TESSDATA_PREFIX"):
+        return Path(os.environ["TESSDATA_PREFIX"])
+    if not _tessdata:
+        check_tesseract("osd" if "osd" in _run_cli("--list-langs").split() else "eng")
+    if not _tessdata:
+        raise _missing_program()
+    return _tessdata[0]
 
 
 def _write_input(image: Image.Image | np.ndarray, folder: Path) -> Path:

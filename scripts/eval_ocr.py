@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ocr.cleanup import OCR_DPI, CleanupOptions, prepare  # noqa: E402
-from ocr.tesseract import run_tesseract  # noqa: E402
+from ocr.engine import get_engine  # noqa: E402
 from ocr.textnorm import normalize_text  # noqa: E402
 from scripts.synth import (  # noqa: E402
     cer,
@@ -114,6 +114,7 @@ class Unit:
 
     set_name: str
     seed: int
+    engine: str
 
 
 def _document_page(seed: int, size_pt: float = 13.0) -> tuple[Image.Image, str]:
@@ -135,7 +136,8 @@ def run_unit(unit: Unit) -> dict[str, Any]:
         key = hashlib.sha1(grey.tobytes() + str(grey.shape).encode()).hexdigest()
         if key not in by_image:
             started = time.perf_counter()
-            text, _ = run_tesseract(grey, dpi=OCR_DPI if report.upsampled_from_dpi else dpi)
+            ocr_dpi = OCR_DPI if report.upsampled_from_dpi else dpi
+            text, _ = get_engine(unit.engine).recognize(grey, lang="vie", dpi=ocr_dpi)
             by_image[key] = (normalize_text(text), time.perf_counter() - started)
         text, ocr_s = by_image[key]
         rows[name] = {
@@ -216,12 +218,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated set names")
     parser.add_argument("--seed", type=int, default=7000, help="first document seed")
     parser.add_argument("--json", type=Path, help="also write all per-page figures here")
+    parser.add_argument(
+        "--engine", default="auto", help="OCR engine: auto (default), cli or tesserocr"
+    )
     args = parser.parse_args(argv)
     names = [s.strip() for s in args.sets.split(",") if s.strip()]
     unknown = [s for s in names if s not in SETS]
     if unknown:
         parser.error(f"unknown sets {unknown}; choose from {', '.join(SETS)}")
-    units = [Unit(s, args.seed + i) for s in names for i in range(args.pages)]
+    units = [Unit(s, args.seed + i, args.engine) for s in names for i in range(args.pages)]
+    print(f"engine: {get_engine(args.engine).version('vie')}")
     started = time.perf_counter()
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(run_unit, units))

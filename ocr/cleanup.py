@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from ocr import artifacts, geometry
+from ocr.tesseract import detect_orientation
 from ocr.types import CleanupReport
 
 A4_LONG_SIDE_IN = 11.69
@@ -28,7 +29,11 @@ MIN_DESKEW_DEG = 0.1
 """Smaller skews are left alone: Tesseract reads them as well, and resampling costs sharpness."""
 
 MIN_ORIENTATION_CONFIDENCE = 0.65
-"""Below this share of marks agreeing on up/down the page is not turned upside down."""
+"""Below this share of diacritics agreeing on up/down (or with too few of them), Tesseract's
+own orientation detection decides."""
+
+MIN_OSD_CONFIDENCE = 1.5
+"""Tesseract OSD's orientation confidence under which its answer is not taken."""
 
 SEAL_MIN_MM = 20.0
 """Round red marks at least this wide are seals (a Party committee seal is 35-40 mm); smaller
@@ -164,6 +169,15 @@ def level(grey: np.ndarray, skew_deg: float) -> tuple[np.ndarray, np.ndarray]:
     return out, np.vstack([matrix, [0, 0, 1]])
 
 
+def _ask_osd(small: np.ndarray, dpi: float, axis_guess: int) -> int:
+    """Tesseract's orientation when it is sure; else the guess if it turns a sideways page
+    (lines must run across to be read at all), else leave the page as it is."""
+    osd = detect_orientation(small, round(dpi))
+    if osd is not None and osd[1] >= MIN_OSD_CONFIDENCE:
+        return osd[0]
+    return axis_guess if axis_guess in (90, 270) else 0
+
+
 def _speckled(grey: np.ndarray, dpi: float) -> bool:
     """Dust on the page, judged from its middle quarter (dust falls everywhere alike)."""
     height = grey.shape[0]
@@ -225,10 +239,14 @@ def prepare(
         found = geometry.measure(comps, binary.shape[1], binary.shape[0])
         if found is not None:
             text_px = found.text_height / scale
-            if options.orientation and (
-                found.rotate in (90, 270) or found.confidence >= MIN_ORIENTATION_CONFIDENCE
-            ):
+            if options.orientation:
                 rotate = found.rotate
+                if (
+                    found.marks < geometry.MIN_MARKS
+                    or found.confidence < MIN_ORIENTATION_CONFIDENCE
+                ):
+                    rotate = _ask_osd(small, dpi * scale, found.rotate)
+                    steps.append("osd")
             if options.deskew and abs(found.skew_deg) >= MIN_DESKEW_DEG:
                 skew = found.skew_deg
     if rotate:

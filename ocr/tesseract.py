@@ -96,6 +96,30 @@ def tessdata_dir() -> Path:
     return _tessdata[0]
 
 
+def detect_orientation(image: np.ndarray, dpi: int) -> tuple[int, float] | None:
+    """Tesseract's orientation detection (OSD): the clockwise turn that sets the page upright
+    and its confidence, or None when OSD is not installed or finds too little text.
+
+    An extra Tesseract call (~0.2 s at 150 dpi); the cleanup asks only when the page's own
+    diacritics cannot tell up from down (pages of figures, foreign text).
+    """
+    try:
+        check_tesseract("osd")
+    except MissingDependency:
+        return None
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    try:
+        found = pytesseract.image_to_osd(
+            Image.fromarray(image),
+            config=f"--psm 0 --dpi {int(dpi) or 300}",
+            output_type=pytesseract.Output.DICT,
+            timeout=60,
+        )
+    except (pytesseract.TesseractError, RuntimeError):
+        return None
+    return int(found["rotate"]) % 360, float(found["orientation_conf"])
+
+
 def _write_input(image: Image.Image | np.ndarray, folder: Path) -> Path:
     """Save the image uncompressed: PNG's deflate would cost more than a fast OCR run."""
     pil = Image.fromarray(image) if isinstance(image, np.ndarray) else image

@@ -61,6 +61,15 @@ def test_skew_is_corrected_to_under_a_fifth_of_a_degree(page: Image.Image, skew:
     assert abs(_measure(grey).skew_deg) < 0.2  # the residual, measured on the result
 
 
+@pytest.mark.parametrize("turned", [0, 90, 180])
+def test_page_of_figures_is_turned_by_tesseract_osd(turned: int):
+    # No diacritics to tell up from down: Tesseract's orientation detection decides.
+    figures = render_page(["  ".join(str(1000 + 37 * i + j) for j in range(8)) for i in range(25)])
+    _, report = prepare(degrade(figures, seed=9, rotate=turned), 300)
+    assert "osd" in report.steps
+    assert report.rotated == (360 - turned) % 360
+
+
 def test_upright_page_is_left_alone(page: Image.Image):
     grey, report = prepare(page, 300)
     assert report.steps == ()

@@ -28,7 +28,7 @@ from archive_store.records import (
     StoredPage,
 )
 from archive_store.words import decode_words, encode_words
-from ocr.types import PageResult, Word
+from ocr.types import CleanupReport, PageResult, Word
 from sohoa.errors import NotFound
 
 
@@ -139,6 +139,43 @@ def page_words(archive: Archive, sha256: str, source_page: int) -> tuple[Word, .
             en=f"No page {source_page} of file {sha256[:12]}.",
         )
     return decode_words(blob)
+
+
+def page_results(archive: Archive, sha256: str, first: int, last: int) -> list[PageResult]:
+    """The stored OCR of pages first..last of a file, as the OCR stage produced it (no OCR)."""
+    with archive.session() as s:
+        rows = list(
+            s.scalars(
+                select(Page)
+                .where(Page.sha256 == sha256, Page.source_page >= first, Page.source_page <= last)
+                .order_by(Page.source_page)
+            )
+        )
+        return [
+            PageResult(
+                text=p.text,
+                words=decode_words(p.words),
+                mean_confidence=p.mean_confidence,
+                needs_review=p.needs_review,
+                review_reasons=tuple(p.review_reasons or ()),
+                width=p.width,
+                height=p.height,
+                dpi=p.dpi,
+                cleanup=_cleanup_report(p.cleanup or {}),
+                engine=p.engine,
+                ocr_seconds=p.ocr_seconds,
+                cleanup_seconds=p.cleanup_seconds,
+            )
+            for p in rows
+        ]
+
+
+def _cleanup_report(data: dict) -> CleanupReport:
+    known = {f.name for f in dataclasses.fields(CleanupReport)}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
+    }
+    return CleanupReport(**values)
 
 
 def record_failure(

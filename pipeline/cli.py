@@ -405,7 +405,7 @@ def export(
     to: Path,
     clearance: AccessLevel,
 ) -> None:
-    """Export a document or a dossier: metadata as CSV and JSON with the standard's field names.
+    """Export a document or a dossier: PDF/A copies, metadata as CSV and JSON (standard names).
 
     Example: sohoa export --dossier HS-2023-01 --to ra/ ; sohoa export 3 --to ra/
     """

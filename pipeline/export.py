@@ -1,4 +1,4 @@
-"""Export for the archival standard: metadata as CSV and JSON with the standard's field names."""
+"""Export for the archival standard: PDF/A copies, metadata as CSV and JSON (standard names)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from archive_store.blobs import storage_error
 from archive_store.db import Archive
 from archive_store.models import Document, Dossier
 from archive_store.records import DocumentRecord
+from ocr.pdfa import write_pdfa
 from pipeline.documents import effective_access
 from pipeline.views import check_access
 from sohoa.access import AccessLevel
@@ -106,15 +107,39 @@ def _joined(value: object) -> str:
     return str(value or "")
 
 
+def write_archival_pdf(archive: Archive, record: DocumentRecord, out: Path) -> Path:
+    """The document as PDF/A-2b: scan images plus the stored words as invisible text (no OCR).
+
+    Built on export rather than during ingest: it costs about as much as a page's OCR again
+    (see README), and most documents are never exported.
+    """
+    results = store.page_results(archive, record.sha256, record.first_page, record.last_page)
+    blob = archive.blobs.path_for(record.sha256)
+    pages = [(blob, record.first_page - 1 + i, r) for i, r in enumerate(results)]
+    md = record.metadata()
+    info = {"title": record.title, "language": "vi"}
+    if isinstance(md.get("trich_yeu"), str):
+        info["subject"] = str(md["trich_yeu"])
+    if isinstance(md.get("co_quan_ban_hanh"), str):
+        info["author"] = str(md["co_quan_ban_hanh"])
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return write_pdfa(pages, out, info)
+    except OSError as exc:
+        raise storage_error(exc, out) from exc
+
+
 def export_document(
     archive: Archive, doc_id: int, to: Path, clearance: AccessLevel
 ) -> ExportResult:
-    """The document's metadata as JSON (standard names plus what was extracted)."""
+    """The document as PDF/A plus its metadata as JSON and CSV (standard names)."""
     record = store.document(archive, doc_id)
     check_access(record, clearance)
     rows = [standard_record(record, 1, None)]
-    files = _write(to, f"van-ban-{doc_id}", rows, [record])
-    return ExportResult(to, (doc_id,), files)
+    stem = f"van-ban-{doc_id}"
+    pdf = write_archival_pdf(archive, record, to / f"{stem}.pdf")
+    files = _write(to, stem, rows, [record])
+    return ExportResult(to, (doc_id,), (pdf, *files))
 
 
 def export_dossier(archive: Archive, code: str, to: Path, clearance: AccessLevel) -> ExportResult:
@@ -139,8 +164,12 @@ def export_dossier(archive: Archive, code: str, to: Path, clearance: AccessLevel
     records = [store.document(archive, i) for i in ids]
     visible = [(n, r) for n, r in enumerate(records, 1) if effective_access(r) <= clearance]
     rows = [standard_record(r, n, details) for n, r in visible]
+    pdfs = tuple(
+        write_archival_pdf(archive, r, to / f"{row['DocCode']}.pdf")
+        for row, (_, r) in zip(rows, visible, strict=True)
+    )
     files = _write(to, f"ho-so-{_safe(code)}", rows, [r for _, r in visible])
-    return ExportResult(to, tuple(r.id for _, r in visible), files)
+    return ExportResult(to, tuple(r.id for _, r in visible), pdfs + files)
 
 
 def _safe(code: str) -> str:

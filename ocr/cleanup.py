@@ -197,9 +197,10 @@ def prepare(
     """The greyscale image Tesseract should read, and what was done to get it.
 
     Steps, each switchable for evaluation: fade red seals (colour scans), whiten dark borders
-    and punch holes, remove dust specks, turn the page upright, level its lines, enlarge pages
-    under 250 dpi. Measuring happens at 150 dpi on a binarized copy; only the steps that apply
-    touch the full page.
+    and punch holes, remove dust specks, turn the page upright, level its lines, enlarge small
+    type on pages under 250 dpi. Measuring happens at 150 dpi on a binarized copy; only the
+    steps that apply touch the full page. The report's to_scan maps the result's pixels back
+    to the scan's.
     """
     options = options or CleanupOptions()
     page = to_array(image)
@@ -270,6 +271,6 @@ def prepare(
         deskew_deg=round(skew, 3),
         steps=tuple(steps),
         upsampled_from_dpi=upsampled_from,
-        to_scan=tuple(float(v) for v in to_scan.ravel()) if steps else (),
+        to_scan=() if np.allclose(to_read, np.eye(3)) else tuple(float(v) for v in to_scan.ravel()),
     )
     return grey, report

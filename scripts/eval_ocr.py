@@ -14,6 +14,7 @@ share of OCR time per set.
 
 Example: .venv/bin/python scripts/eval_ocr.py --pages 4 --jobs 2
          .venv/bin/python scripts/eval_ocr.py --sets clean,turned180 --pages 2 --json out.json
+         .venv/bin/python scripts/eval_ocr.py --timing --pages 6   (per-page costs)
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ import argparse
 import hashlib
 import json
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from ocr.cleanup import OCR_DPI, CleanupOptions, prepare  # noqa: E402
 from ocr.engine import get_engine  # noqa: E402
 from ocr.textnorm import normalize_text  # noqa: E402
+from ocr.types import PageResult  # noqa: E402
 from scripts.synth import (  # noqa: E402
     cer,
     degrade,
@@ -96,6 +100,19 @@ SETS: dict[str, Callable[[Image.Image, int], Image.Image]] = {
 
 SMALL_TYPE = {"small150": 9.0, "small200": 9.0}
 """Sets printed in small type (footnotes, dense typewritten pages): point size."""
+
+
+def cleanup_timing_line(results: Iterable[PageResult]) -> str:
+    """One line for benchmarks: loading + cleanup time against OCR time, from PageResults."""
+    pages = list(results)
+    before = sum(r.cleanup_seconds for r in pages)
+    ocr = sum(r.ocr_seconds for r in pages)
+    n = max(1, len(pages))
+    share = before / ocr if ocr else 0.0
+    return (
+        f"load+cleanup {1000 * before / n:.0f} ms/page, OCR {ocr / n:.2f} s/page:"
+        f" {share:.1%} of OCR time over {len(pages)} pages (target <= 10%)"
+    )
 
 
 def configurations() -> dict[str, CleanupOptions]:
@@ -211,6 +228,38 @@ def print_tables(table: dict[str, dict[str, dict[str, float]]], configs: list[st
     return warnings
 
 
+def timing(pages: int, seed: int) -> None:
+    """Per-page costs on clean A4 pages, one process: OCR by each engine, load + cleanup,
+    Tesseract OSD (which the cleanup avoids), and writing the PDF/A copy."""
+    from ocr.engine import available_engines
+    from ocr.page import ocr_page
+    from ocr.pdfa import write_pdfa
+    from ocr.tesseract import detect_orientation
+
+    with tempfile.TemporaryDirectory(prefix="sohoa-timing-") as tmp:
+        paths = []
+        for i in range(pages):
+            img, _ = _document_page(seed + i)
+            paths.append(Path(tmp) / f"trang{i + 1}.png")
+            img.save(paths[-1], dpi=(300, 300))
+        results: dict[str, list[PageResult]] = {}
+        for name in available_engines():
+            ocr_page(paths[0], 0, engine=name)  # load the model once, as a worker does
+            results[name] = [ocr_page(p, 0, engine=name) for p in paths]
+            print(f"{name:10s} {cleanup_timing_line(results[name])}")
+        started = time.perf_counter()
+        for p in paths:
+            grey = np.asarray(Image.open(p))
+            detect_orientation(grey, 300)
+        osd = (time.perf_counter() - started) / pages
+        print(f"Tesseract OSD at 300 dpi (not used by the cleanup): {osd:.2f} s/page")
+        name = available_engines()[-1]
+        started = time.perf_counter()
+        write_pdfa([(p, 0, r) for p, r in zip(paths, results[name], strict=True)],
+                   Path(tmp) / "ban-luu.pdf")  # fmt: skip
+        print(f"PDF/A-2b export: {(time.perf_counter() - started) / pages:.2f} s/page")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=4, help="pages per set (default 4)")
@@ -221,7 +270,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--engine", default="auto", help="OCR engine: auto (default), cli or tesserocr"
     )
+    parser.add_argument(
+        "--timing", action="store_true", help="print per-page costs instead (one process)"
+    )
     args = parser.parse_args(argv)
+    if args.timing:
+        timing(args.pages, args.seed)
+        return 0
     names = [s.strip() for s in args.sets.split(",") if s.strip()]
     unknown = [s for s in names if s not in SETS]
     if unknown:

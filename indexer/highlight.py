@@ -69,10 +69,9 @@ class Highlighter:
         self._leaves = [[bit[term] for term in leaf.terms] for leaf in leaves]
         self._masks = _Masks(flagged)
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """Character spans of the words the query matches (phrases only where the whole phrase
-        stands), in text order; a run of matched words separated only by spaces or line breaks
-        is one span."""
+    def _occurrences(self, text: str) -> tuple[list[str], list[tuple[int, int]]]:
+        """The text split into separators and words (words at odd indexes), and where each
+        leaf of the query occurs: (number of its first word, how many words)."""
         lower = text.lower()
         if len(lower) != len(text):  # a letter whose lowercase is longer: offsets would drift
             lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
@@ -82,13 +81,25 @@ class Highlighter:
         masks = self._masks
         word_masks = [masks[word] for word in parts[1::2]]
         found = {i: m for i, m in enumerate(word_masks) if m}
-        hit: set[int] = set()
+        occurrences = []
         for bits in self._leaves:
             for i, mask in found.items():
                 if mask & bits[0] and all(
                     found.get(i + k, 0) & bits[k] for k in range(1, len(bits))
                 ):
-                    hit.update(range(i, i + len(bits)))
+                    occurrences.append((i, len(bits)))
+        return parts, occurrences
+
+    def count(self, text: str) -> int:
+        """How many times the query's leaves occur in the text."""
+        return len(self._occurrences(text)[1])
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of the words the query matches (phrases only where the whole phrase
+        stands), in text order; a run of matched words separated only by spaces or line breaks
+        is one span."""
+        parts, occurrences = self._occurrences(text)
+        hit = {first + k for first, width in occurrences for k in range(width)}
         ends = list(accumulate(map(len, parts)))
         spans: list[tuple[int, int]] = []
         for i in sorted(hit):

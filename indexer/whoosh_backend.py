@@ -44,6 +44,8 @@ SCHEMA_VERSION = 1
 """Bump when fields or their analysis change: older indexes are then rebuilt from the store."""
 
 WRITER_MB = 256
+RESCORE_WINDOW = 100
+"""Best hits re-ranked by how closely the query's words stand together (see _rescored)."""
 PAGE_BREAK = "\f"
 """Separates pages in the document-level text; positions skip one there, as tantivy does
 between values, so a phrase does not run from one page onto the next."""
@@ -191,26 +193,42 @@ class WhooshBackend:
         ast = parse(query)
         runs = proximity_runs(ast)
         leaves = positive_texts(ast)
-        doc_query = _filtered(_compile(ast, "text"), "doc", clearance, _boosts(runs, "text"))
+        doc_query = _filtered(_compile(ast, "text"), "doc", clearance, [])
         groups = sorting.Facets()
         if facets:
             for name in ("loai", "nam", "co_quan", "ho_so"):
                 groups.add_field(f"facet_{name}", maptype=sorting.Count)
         sortedby = {"ngay": "ngay_asc", "-ngay": "ngay_desc"}.get(order)
+        window = max(limit, RESCORE_WINDOW if runs and sortedby is None else 1)
         with self._index.searcher() as searcher:
             results = searcher.search(
                 doc_query,
-                limit=max(limit, 1),
+                limit=window,
                 sortedby=sortedby,
                 groupedby=groups if facets else None,
             )
+            ranked = [
+                (float(hit.score or 0.0) if sortedby is None else 0.0, hit) for hit in results
+            ]
+            if sortedby is None:
+                ranked = _rescored(searcher, ranked, _boosts(runs, "text"), "doc")
             hits = []
             highlighter = Highlighter(leaves)
-            for hit in list(results)[: max(limit, 0)]:
+            proximity = Highlighter(
+                [Text(run[i : i + 2], "") for run in runs for i in range(len(run) - 1)]
+            )
+            top = ranked[: max(limit, 0)]
+            pages = _pages(
+                searcher,
+                [int(hit["doc_id"]) for _, hit in top],
+                clearance,
+                highlighter,
+                proximity,
+                pages_per_hit,
+            )
+            for score, hit in top:
                 doc_id = int(hit["doc_id"])
-                pages = _pages(searcher, doc_id, clearance, highlighter, runs, pages_per_hit)
-                score = float(hit.score or 0.0) if sortedby is None else 0.0
-                hits.append(hit_of(doc_id, score, hit["stored"], pages))
+                hits.append(hit_of(doc_id, score, hit["stored"], pages.get(doc_id, ())))
             facet_map = (
                 {
                     name: facet_counts(
@@ -272,21 +290,52 @@ def _entries(e: DocEntry) -> Iterator[dict[str, Any]]:
 
 def _pages(
     searcher: Any,
-    doc_id: int,
+    doc_ids: list[int],
     clearance: int,
     highlighter: Highlighter,
-    runs: list[tuple[QTerm, ...]],
+    proximity: Highlighter,
     limit: int,
-) -> tuple[PageHit, ...]:
-    if not highlighter.leaves or limit <= 0:
-        return ()
+) -> dict[int, tuple[PageHit, ...]]:
+    """The best `limit` matching pages of each hit, with snippets: one search for all (whoosh
+    reads the whole posting lists of the query's words for each search)."""
+    if not highlighter.leaves or limit <= 0 or not doc_ids:
+        return {}
     any_leaf = wq.Or([_leaf(t, "ptext") for t in highlighter.leaves])
-    matched = wq.And([wq.Term("doc_id", str(doc_id)), any_leaf])
-    query = _filtered(matched, "page", clearance, _boosts(runs, "ptext"))
-    return tuple(
-        PageHit(page=int(hit["page"]), snippet=highlighter.snippet(hit["page_text"]))
-        for hit in searcher.search(query, limit=limit)
+    owners = wq.Or([wq.Term("doc_id", str(doc_id)) for doc_id in doc_ids])
+    query = _filtered(wq.And([owners, any_leaf]), "page", clearance, [])
+    # Proximity on pages is counted in Python from the page text: whoosh's phrase matcher
+    # scans every candidate page of the index, which made this the slowest part of a search.
+    ranked = sorted(
+        (
+            (float(hit.score or 0.0) + proximity.count(hit["page_text"]), hit)
+            for hit in searcher.search(query, limit=None)
+        ),
+        key=lambda item: -item[0],
     )
+    chosen: dict[int, list[PageHit]] = {doc_id: [] for doc_id in doc_ids}
+    for _, hit in ranked:
+        picked = chosen[int(hit["doc_id"])]
+        if len(picked) < limit:
+            picked.append(PageHit(int(hit["page"]), highlighter.snippet(hit["page_text"])))
+    return {doc_id: tuple(picked) for doc_id, picked in chosen.items()}
+
+
+def _rescored(searcher: Any, hits: list[tuple[float, Any]], boosts: list[Any], kind: str) -> Any:
+    """Hits re-ranked by adding the scores of the proximity phrases they contain, checked on
+    these hits only (as the tantivy backend does; see its _rescored)."""
+    if not boosts or not hits:
+        return hits
+    key = "page" if kind == "page" else "doc_id"
+    owners = wq.Or([wq.Term("doc_id", d) for d in sorted({hit["doc_id"] for _, hit in hits})])
+    bonus: dict[tuple[str, object], float] = {}
+    for boost in boosts:
+        restricted = wq.And([owners, wq.Term("kind", kind), boost])
+        for hit in searcher.search(restricted, limit=None):
+            ident = (hit["doc_id"], hit[key])
+            bonus[ident] = bonus.get(ident, 0.0) + float(hit.score or 0.0)
+    rescored = [(s + bonus.get((hit["doc_id"], hit[key]), 0.0), hit) for s, hit in hits]
+    rescored.sort(key=lambda item: -item[0])
+    return rescored
 
 
 def _filtered(query: Any, kind: str, clearance: int, boosts: list[Any]) -> Any:

@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from indexer import layout
-from indexer.backend import open_index, rebuild_index
+from indexer.backend import SearchBackend, open_index, rebuild_index
 from indexer.types import IndexedDocument, IndexedPage
 
 # Words and phrases of Party and state administrative writing: the first HEAD_WORDS are in
@@ -275,18 +275,14 @@ def bench(backend: str, pages: int, seed: int, rounds: int, where: Path) -> dict
     assert live is not None
     size = sum(f.stat().st_size for f in live.rglob("*") if f.is_file())
     index = open_index(index_dir)
-    timings = []
     try:
         for query, options in QUERIES:  # warm-up: first touches of the files
             index.search(query, **options)  # type: ignore[arg-type]
-        for _ in range(rounds):
-            for query, options in QUERIES:
-                t = time.perf_counter()
-                index.search(query, **options)  # type: ignore[arg-type]
-                timings.append((time.perf_counter() - t) * 1000)
+        timings = _timings(index, rounds, facets=True)
+        plain = _timings(index, rounds, facets=False)
+        slowest = sorted(_per_query(timings), key=lambda item: -item[1])[:3]
     finally:
         index.close()
-    timings.sort()
     return {
         "backend": backend,
         "pages": pages,
@@ -299,9 +295,36 @@ def bench(backend: str, pages: int, seed: int, rounds: int, where: Path) -> dict
         "peak_rss_mb": round(rss, 1),
         "peak_anon_mb": round(anon, 1),
         "queries": len(timings),
-        "p50_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(timings[int(0.95 * (len(timings) - 1))], 2),
+        "p50_ms": _percentile([t for _, t in timings], 50),
+        "p95_ms": _percentile([t for _, t in timings], 95),
+        "p50_no_facets_ms": _percentile([t for _, t in plain], 50),
+        "p95_no_facets_ms": _percentile([t for _, t in plain], 95),
+        "slowest_ms": {query: round(ms, 1) for query, ms in slowest},
     }
+
+
+def _timings(index: SearchBackend, rounds: int, *, facets: bool) -> list[tuple[str, float]]:
+    """(query, ms) for each run of the mix: 10 hits, 3 pages with snippets each."""
+    out = []
+    for _ in range(rounds):
+        for query, options in QUERIES:
+            start = time.perf_counter()
+            index.search(query, facets=facets, **options)  # type: ignore[arg-type]
+            out.append((query, (time.perf_counter() - start) * 1000))
+    return out
+
+
+def _per_query(timings: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Median ms of each query of the mix."""
+    by_query: dict[str, list[float]] = {}
+    for query, ms in timings:
+        by_query.setdefault(query, []).append(ms)
+    return [(query, statistics.median(values)) for query, values in by_query.items()]
+
+
+def _percentile(values: list[float], pct: int) -> float:
+    ordered = sorted(values)
+    return round(ordered[round(pct / 100 * (len(ordered) - 1))], 2)
 
 
 def _line(r: dict[str, object]) -> str:
@@ -311,7 +334,9 @@ def _line(r: dict[str, object]) -> str:
         f"({r['index_cpu_s']} CPU s, load average {r['load_avg_before']} before), "
         f"index {r['index_mb']} MB, peak RSS {r['peak_rss_mb']} MB "
         f"(anonymous {r['peak_anon_mb']} MB); "
-        f"{r['queries']} queries: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms"
+        f"{r['queries']} queries: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms "
+        f"(without facets: p50 {r['p50_no_facets_ms']} ms, p95 {r['p95_no_facets_ms']} ms); "
+        f"slowest: {r['slowest_ms']}"
     )
 
 

@@ -128,6 +128,23 @@ def page_text(archive: Archive, sha256: str, source_page: int) -> str:
     return text or ""
 
 
+def purge_pages(archive: Archive, sha256: str, first: int, last: int) -> None:
+    """Delete what OCR read of pages first..last of a file (material that may not be kept)."""
+    with archive.session() as s:
+        s.execute(
+            delete(Page).where(
+                Page.sha256 == sha256, Page.source_page >= first, Page.source_page <= last
+            )
+        )
+
+
+def forget_file(archive: Archive, sha256: str) -> None:
+    """Remove a scanned file's original from the blob store and its file records."""
+    with archive.session() as s:
+        s.execute(delete(SourceFile).where(SourceFile.sha256 == sha256))
+    archive.blobs.path_for(sha256).unlink(missing_ok=True)
+
+
 def page_words(archive: Archive, sha256: str, source_page: int) -> tuple[Word, ...]:
     with archive.session() as s:
         blob = s.scalar(

@@ -42,11 +42,14 @@ def build_file_documents(
     page_count: int,
     manifest: Manifest | None,
     dossier_id: int | None,
-) -> list[int]:
-    """Cut the stored pages of one scanned file into documents and store them with metadata."""
+) -> int:
+    """Cut the stored pages of one scanned file into documents and store them with metadata.
+
+    Returns the number of pages refused (Tuyệt mật without approval) and deleted again.
+    """
     numbers = sorted(store.stored_pages(archive, sha256))
     if not numbers:
-        return []
+        return 0
     pages = [
         PageText(
             text=store.page_text(archive, sha256, n), words=store.page_words(archive, sha256, n)
@@ -56,22 +59,53 @@ def build_file_documents(
     fixed = manifest.page_ranges.get(source_path) if manifest else None
     ranges = split_dossier(pages, fixed=fixed) if page_count > 1 or fixed else [range(len(pages))]
     documents = []
+    refused = 0
     for part in ranges:
         part_pages = [pages[i] for i in part]
         md = extract_metadata(part_pages)
         values = md.values()
-        fallback = f"{source_path} (tr. {numbers[part.start]}-{numbers[part.stop - 1]})"
+        first, last = numbers[part.start], numbers[part.stop - 1]
+        level = access_level(values, manifest)
+        if level == AccessLevel.tuyet_mat and not (manifest and manifest.tuyet_mat_approved):
+            _refuse_top_secret(archive, batch_id, sha256, source_path, first, last)
+            refused += len(part)
+            continue
+        fallback = f"{source_path} (tr. {first}-{last})"
         documents.append(
             store.NewDocument(
                 first_page=numbers[part.start],
                 last_page=numbers[part.stop - 1],
                 title=document_title(md, fallback if len(ranges) > 1 else source_path),
                 extracted=md.as_dict(),
-                access_level=int(access_level(values, manifest)),
+                access_level=int(level),
             )
         )
-    return store.replace_file_documents(
+    if refused == len(pages) and refused == page_count:
+        # Nothing of the file may be kept: not even the scan itself.
+        store.forget_file(archive, sha256)
+    store.replace_file_documents(
         archive, batch_id, sha256, source_path, documents, dossier_id=dossier_id
+    )
+    return refused
+
+
+def _refuse_top_secret(
+    archive: Archive, batch_id: int, sha256: str, source_path: str, first: int, last: int
+) -> None:
+    """Tuyệt mật material is not digitized without approval: drop what OCR read of it."""
+    store.purge_pages(archive, sha256, first, last)
+    store.record_failure(
+        archive,
+        batch_id,
+        source_path,
+        first,
+        f"{source_path}, trang {first}-{last}: văn bản mang dấu TUYỆT MẬT, không được số hóa "
+        "khi chưa có phê duyệt; nội dung đã đọc đã bị xóa khỏi kho. Nếu đã được phê duyệt, ghi "
+        "tuyet_mat_approved = true và căn cứ phê duyệt vào sohoa.toml rồi chạy lại.",
+        f"{source_path}, pages {first}-{last}: the document is marked TUYỆT MẬT (top secret) and "
+        "is not digitized without approval; what OCR read of it was deleted from the store. If "
+        "approved, set tuyet_mat_approved = true with the approval reference in sohoa.toml and "
+        "run again.",
     )
 
 

@@ -132,7 +132,7 @@ def ingest(
     total = skipped + len(tasks) + failed_files
 
     # Per-page work in workers; the parent alone writes, one transaction per page.
-    done = failed = 0
+    done = failed = refused = 0
     started = time.monotonic()
     executor = make_executor(options.workers)
     work = functools.partial(_ocr_task, lang=options.lang, max_pixels=options.max_pixels)
@@ -152,7 +152,7 @@ def ingest(
         f = files[task.sha256]
         f.outstanding -= 1
         if f.outstanding == 0:
-            build_file_documents(
+            refused += build_file_documents(
                 archive, batch_id, f.sha256, f.rel_path, f.pages, manifest, dossier_id
             )
         if on_progress:
@@ -163,7 +163,7 @@ def ingest(
     have_docs = store.batch_document_shas(archive, batch_id)
     for f in files.values():
         if f.sha256 not in have_docs:
-            build_file_documents(
+            refused += build_file_documents(
                 archive, batch_id, f.sha256, f.rel_path, f.pages, manifest, dossier_id
             )
     doc_ids = tuple(store.batch_document_ids(archive, batch_id))
@@ -172,9 +172,9 @@ def ingest(
     return IngestReport(
         batch_id=batch_id,
         pages_total=total,
-        pages_done=done,
+        pages_done=done - refused,
         pages_skipped=skipped,
-        pages_failed=failed + failed_files,
+        pages_failed=failed + failed_files + refused,
         documents=doc_ids,
         failures=tuple(store.failures(archive, batch_id)),
         duplicates=tuple((a, b) for a, b, _ in duplicates),

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive_store import store
+from archive_store.blobs import sha256_file
 from archive_store.db import Archive
 from pipeline.cli import main
 from tests.conftest import render_lines, save_scan
@@ -198,3 +199,37 @@ def test_the_same_batch_on_postgresql(pg_url: str, tmp_path: Path) -> None:
         main, ["search", "tai lieu", "--archive", str(tmp_path / "kho"), "--json"]
     )
     assert json.loads(found.stdout)["total"] == 1
+
+
+def test_top_secret_pages_are_refused_without_approval(tmp_path: Path) -> None:
+    batch = tmp_path / "hop"
+    lines = ["TỈNH ỦY BẮC GIANG", "TUYỆT MẬT", "Số 5-BC/TU", "BÁO CÁO", "Về công tác bảo vệ"]
+    save_scan(render_lines(lines), batch / "tm.png")
+    save_scan(render_lines(["Thông báo kết quả kiểm tra"]), batch / "cong-khai.png")
+    code, report = run_cli("ingest", str(batch), "--archive", str(tmp_path / "kho"), "--json")
+    assert code == 3 and isinstance(report, dict)
+    assert report["pages_done"] == 1 and report["pages_failed"] == 1
+    assert len(report["documents"]) == 1
+    (failure,) = report["failures"]
+    assert failure["file"] == "tm.png" and "TUYỆT MẬT" in failure["reason"]
+    with Archive(tmp_path / "kho", create=False) as archive:
+        assert store.status(archive).pages == 1
+        assert not archive.blobs.has(sha256_file(batch / "tm.png"))
+    code, found = run_cli(
+        "search",
+        "bao ve",
+        "--clearance",
+        "tuyet-mat",
+        "--archive",
+        str(tmp_path / "kho"),
+        "--json",
+    )
+    assert isinstance(found, dict) and found["total"] == 0
+
+    (batch / "sohoa.toml").write_text(
+        'tuyet_mat_approved = true\ntuyet_mat_approval = "QĐ 12-QĐ/TU ngày 01/3/2024"\n',
+        encoding="utf-8",
+    )
+    code, report = run_cli("ingest", str(batch), "--archive", str(tmp_path / "kho"), "--json")
+    assert code == 0, report
+    assert isinstance(report, dict) and len(report["documents"]) == 2

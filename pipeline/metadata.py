@@ -165,14 +165,14 @@ def _subject(lines: Sequence[Line], after: int, first_start: int = 0) -> list[Pa
     return parts
 
 
-_VV = re.compile(r"^\s*(?:v\s?[/il1|47]\s?[v%]{1,2}|ve viec)\s*[:.]?\s*")  # V/v, V/%, V4v
+_VV = re.compile(r"^\s*(?:v\s?[/il1|47]\s?[v%w]{1,2}|ve viec|w(?= [a-z]))\s*[:.]?\s*")  # V/v V4v W
 
 
 def _find_vv(lines: Sequence[Line]) -> list[Part]:
     """Công văn: the "V/v ..." subject under the symbol, with its continuation lines."""
     for i, line in enumerate(lines):
         m = _VV.match(line.key)
-        if not m or line.text[m.start() : m.start() + 1].upper() != "V":
+        if not m or line.text[m.start() : m.start() + 1] not in ("V", "v", "W"):
             continue
         date = cv.DATE.search(line.key, m.end())  # the date column run into the subject line
         place = cv.read_place(line.text, date.start()) if date else None

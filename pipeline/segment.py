@@ -185,11 +185,13 @@ def read_title(text: str, key: str, start: int = 0) -> tuple[str, float, int, in
         if not al or al.dest_end - al.dest_start < len(tk) - 1:
             continue
         s, e = start + al.dest_start, start + al.dest_end
-        if not cv.is_upper(text[s:e], 0.9) or (s > 0 and key[s - 1].isalpha()):
+        # Capitals, bar a letter the seal damaged ("í THƯ"), and a word of its own.
+        caps = 1.0 if cv.is_upper(text[s:e], 0.9) else 0.8 if cv.is_upper(text[s:e], 0.7) else 0
+        if not caps or (s > 0 and key[s - 1].isalpha()):
             continue
-        if best is None or (al.score, len(tk)) > (best[1] * 100, len(cv.fold(best[0]))):
-            best = (title, al.score / 100, s, e)
-    return best
+        if best is None or (al.score, len(tk)) > best[4]:
+            best = (title, al.score / 100 * caps, s, e, (al.score, len(tk)))
+    return best[:4] if best else None
 
 
 def read_name(text: str) -> tuple[str, float, int, int] | None:

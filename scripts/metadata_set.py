@@ -244,6 +244,8 @@ def _page_job(args: tuple[SynthPage, dict[str, Any] | None, bool, Path]) -> dict
         img.save(path, dpi=img.info["dpi"], compress_level=1)
         result = ocr_page(path, 0)
     data = {
+        "ocr": ocr_code_version(),
+        "engine": result.engine,
         "text": result.text,
         "words": [[w.text, w.left, w.top, w.width, w.height, w.conf, w.line] for w in result.words],
     }

@@ -177,10 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         pages = {k: [page_from_json(p) for p in v] for k, v in raw.items()}
         stale = sum(p.get("ocr") != current for v in raw.values() for p in v)
-        if stale:
-            print(
-                f"{variant}: {stale} pages were read by older OCR code (--refresh reads them again)"
-            )
+        engines = sorted({str(p.get("engine")) for v in raw.values() for p in v})
+        print(f"{variant}: OCR by {', '.join(engines)}", end="")
+        print(f"; {stale} pages by older OCR code (--refresh reads them again)" if stale else "")
         runs[variant] = score((d.name, d.truth, pages[d.name]) for d in docs)
         if variant == "degraded":
             degraded_pages = pages

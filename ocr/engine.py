@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from ocr.tesseract import (
+    DEFAULT_PSM,
     TESSERACT_TIMEOUT_S,
     TesseractFailed,
     check_tesseract,
@@ -76,7 +77,7 @@ class TesserocrEngine:
             os.environ.setdefault("OMP_THREAD_LIMIT", "1")
             try:
                 apis[lang] = tesserocr.PyTessBaseAPI(
-                    path=str(tessdata_dir()), lang=lang, psm=tesserocr.PSM.AUTO
+                    path=str(tessdata_dir()), lang=lang, psm=DEFAULT_PSM
                 )
             except RuntimeError as exc:
                 raise MissingDependency(

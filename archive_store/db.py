@@ -40,7 +40,7 @@ class Archive:
                 "or point to it with --archive.",
             )
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            (self.root / "blobs").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ArchiveError(
                 vi=f"Không tạo được thư mục kho {self.root}: {exc.strerror}.",

@@ -110,6 +110,11 @@ def ingest(
 ) -> IngestReport:
     """Store every page of the batch once; resumable after a crash by running it again."""
     check_tesseract(options.lang)
+    if not batch_dir.is_dir():
+        raise InputError(
+            vi=f"Không tìm thấy thư mục lô quét {batch_dir}. Kiểm tra lại đường dẫn.",
+            en=f"Batch folder {batch_dir} not found. Check the path.",
+        )
     manifest = _manifest(batch_dir, options.manifest)
     batch_id = store.upsert_batch(archive, batch_dir, manifest.as_dict() if manifest else None)
     dossier_id = None

@@ -233,3 +233,13 @@ def test_top_secret_pages_are_refused_without_approval(tmp_path: Path) -> None:
     code, report = run_cli("ingest", str(batch), "--archive", str(tmp_path / "kho"), "--json")
     assert code == 0, report
     assert isinstance(report, dict) and len(report["documents"]) == 2
+
+
+def test_a_missing_batch_folder_stops_before_anything_is_written(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["ingest", str(tmp_path / "khong-co"), "--archive", str(tmp_path / "kho")]
+    )
+    assert result.exit_code == 3
+    assert "Không tìm thấy thư mục lô quét" in result.stderr
+    with Archive(tmp_path / "kho", create=False) as archive:
+        assert store.status(archive).batches == 0

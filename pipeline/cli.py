@@ -286,9 +286,9 @@ def reindex(archive_dir: Path, as_json: bool, engine: str | None, verify: bool) 
     """
     archive = open_archive(archive_dir)
     if verify:
-        report = indexing.verify(archive)
+        documents, report = indexing.verify(archive)
         obj = {
-            "documents": report.documents,
+            "documents": documents,
             "missing": list(report.missing),
             "stale": list(report.stale),
             "extra": list(report.extra),
@@ -299,9 +299,9 @@ def reindex(archive_dir: Path, as_json: bool, engine: str | None, verify: bool) 
         else:
             click.echo(
                 t(
-                    f"{report.documents} văn bản; thiếu trong chỉ mục: {len(report.missing)}, "
+                    f"{documents} văn bản; thiếu trong chỉ mục: {len(report.missing)}, "
                     f"cũ: {len(report.stale)}, thừa: {len(report.extra)}.",
-                    f"{report.documents} documents; missing from index: {len(report.missing)}, "
+                    f"{documents} documents; missing from index: {len(report.missing)}, "
                     f"stale: {len(report.stale)}, extra: {len(report.extra)}.",
                 )
             )
@@ -474,7 +474,7 @@ def status(archive_dir: Path, as_json: bool) -> None:
     """
     archive = open_archive(archive_dir)
     st = store.status(archive)
-    check = indexing.verify(archive)
+    _, check = indexing.verify(archive)
     obj = {
         "archive": str(archive.root),
         "batches": st.batches,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from archive_store import store
 from archive_store.db import Archive
-from indexer.backend import IndexOutdated, open_index, rebuild_index, verify_index
+from indexer.backend import IndexOutdated, VerifyReport, open_index, rebuild_index, verify_index
 from pipeline.documents import indexed_documents, to_indexed
 from sohoa.i18n import t
 
@@ -44,20 +43,7 @@ def rebuild(archive: Archive, engine: str | None = None) -> int:
     return rebuild_index(archive.index_dir, indexed_documents(archive), engine=engine)
 
 
-@dataclass(frozen=True)
-class Verification:
-    documents: int
-    missing: tuple[int, ...]
-    stale: tuple[int, ...]
-    extra: tuple[int, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not (self.missing or self.stale or self.extra)
-
-
-def verify(archive: Archive) -> Verification:
-    """Compare the index with the store without changing either."""
+def verify(archive: Archive) -> tuple[int, VerifyReport]:
+    """Compare the index with the store without changing either: (documents, differences)."""
     expected = {rec.id: to_indexed(rec).version for rec in store.iter_documents(archive)}
-    report = verify_index(archive.index_dir, expected)
-    return Verification(len(expected), report.missing, report.stale, report.extra)
+    return len(expected), verify_index(archive.index_dir, expected)

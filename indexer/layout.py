@@ -1,15 +1,4 @@
-"""How an index folder is laid out: generations, the `current` pointer, sohoa-index.json.
-
-    index/
-      current               name of the live generation; replaced atomically (os.replace)
-      g-20250101T120000-1a2b/
-        sohoa-index.json    {"engine": "tantivy", "schema_version": 1}
-        ...                 the engine's files
-
-A rebuild writes a new generation beside the live one and then points `current` at it, so
-searches use the old one until the new one is complete, and a rebuild killed half way leaves
-only an unused folder behind (removed by the next rebuild).
-"""
+"""How an index folder is laid out: generations, the `current` pointer, sohoa-index.json."""
 
 from __future__ import annotations
 
@@ -22,6 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sohoa.errors import ArchiveError
+
+# index/
+#   current               name of the live generation; replaced atomically (os.replace)
+#   g-20250101T120000-1a2b/
+#     sohoa-index.json    {"engine": "tantivy", "schema_version": 1}
+#     ...                 the engine's files
+#
+# A rebuild writes a new generation beside the live one and then points `current` at it, so
+# searches use the old one until the new one is complete, and a rebuild killed half way leaves
+# only an unused folder behind (removed by the next rebuild).
 
 POINTER = "current"
 INFO = "sohoa-index.json"

@@ -1,29 +1,4 @@
-"""The search query language: one parser to an AST that every backend compiles.
-
-Query language
---------------
-
-- ``công nghệ thông tin``: words; every word must occur in the document (AND is the default).
-  Documents where the words stand together, as typed, rank higher.
-- Diacritics: a word typed with diacritics matches only that spelling (``mật`` finds "mật", not
-  "mất", "mặt" or "một"); typed without, it matches every spelling (``mat`` finds "mật", "mất",
-  "mặt", "mát"). Old and new tone placement are the same word (``hoà`` = ``hòa``, ``uỷ`` = ``ủy``).
-  Upper and lower case never matter.
-- ``"tài liệu mật"``: a phrase, words in this order, also across line breaks (not across pages);
-  the diacritics rule holds per word, so ``"tai lieu mật"`` works too.
-- ``a OR b``, ``NOT a`` or ``-a``, ``a AND b``; parentheses group: ``(nghị quyết OR chỉ thị)
-  -"dự thảo"``. Operators are written in capitals; NOT binds tightest, then AND, then OR.
-- ``~word``: OCR-tolerant word: any word within one edit (a letter wrong, missing or extra) of it,
-  diacritics ignored. ``~ngiệp`` finds "nghiệp". Words shorter than 3 letters match as typed.
-- Field filters (write the value in quotes when it has spaces):
-  ``loai:"Quyết định"`` document type; ``so:10-DA/TU`` number and symbol, forgiving about D/Đ,
-  spaces and separators (``so:10`` finds number 10, ``so:DA/TU`` every ĐA/TU);
-  ``co_quan:"Tỉnh ủy"`` issuing body; ``nguoi_ky:"Nguyễn Văn A"`` signer; ``ho_so:HS-2022-01``
-  dossier; ``do_mat:"Tối mật"`` (or ``do_mat:toi-mat``) secrecy mark, the whole mark;
-  ``nam:2022`` or ``nam:2020..2022`` year issued; ``ngay:2021-01-01..2022-12-31`` date issued,
-  either end may be left open (``ngay:..2021-06``), dates as YYYY, YYYY-MM, YYYY-MM-DD or
-  DD/MM/YYYY.
-"""
+"""The search query language: one parser to an AST that every backend compiles."""
 
 from __future__ import annotations
 
@@ -192,7 +167,30 @@ def _word_lexemes(query: str, word: str, at: int) -> list[_Lexeme]:
 
 
 def parse(query: str) -> Node:
-    """Parse a query string into its AST; raises QueryError naming the problem."""
+    """Parse a query string into its AST; raises QueryError naming the problem and where.
+
+    The query language (Markdown, for the README):
+
+    - `công nghệ thông tin`: words; each must occur in the document (AND is the default).
+      Documents where the words stand together, as typed, rank higher.
+    - Diacritics: a word typed with diacritics matches only that spelling (`mật` finds "mật",
+      not "mất", "mặt" or "một"); typed without, it matches every spelling (`mat` finds "mật",
+      "mất", "mặt", "mát", not "một"). Old and new tone placement are one word (`hoà` = `hòa`,
+      `uỷ` = `ủy`). Case never matters.
+    - `"tài liệu mật"`: a phrase, its words in this order, also across line breaks (not across
+      pages); the diacritics rule holds per word, so `"tai lieu mật"` works too.
+    - `a OR b`, `NOT a` or `-a`, `a AND b`, and parentheses: `(nghị quyết OR chỉ thị)
+      -"dự thảo"`. Operators are written in capitals; NOT binds tightest, then AND, then OR.
+    - `~word`: OCR-tolerant: any word within one edit (a letter wrong, missing or extra),
+      diacritics ignored: `~ngiệp` finds "nghiệp". Words under 3 letters match as typed.
+    - Filters (quote a value with spaces): `loai:"Quyết định"` document type; `so:10-DA/TU`
+      number and symbol, forgiving about D/Đ/Ð, spaces and separators (`so:10` finds number 10,
+      `so:DA/TU` every ĐA/TU); `co_quan:"Tỉnh ủy"` issuing body; `nguoi_ky:"Nguyễn Văn An"`
+      signer; `ho_so:HS-2022-01` dossier; `do_mat:"Tối mật"` or `do_mat:toi-mat` secrecy mark
+      (the whole mark); `nam:2022` or `nam:2020..2022` year issued; `ngay:2021-01-01..2022-12-31`
+      date issued, either end may stay open (`ngay:..2021-06`), dates written YYYY, YYYY-MM,
+      YYYY-MM-DD or DD/MM/YYYY.
+    """
     parser = _Parser(query, _lex(query))
     node = parser.parse_or()
     if (extra := parser.peek()) is not None:

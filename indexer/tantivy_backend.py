@@ -1,13 +1,4 @@
-"""The default search backend: tantivy, with Vietnamese words indexed in two interleaved lanes.
-
-Each word of a text becomes two tokens at consecutive positions: its exact form at an even
-position (a "·" placeholder when it has no diacritics) and its folded form at the next, odd one.
-A query word typed with diacritics is looked up in the exact lane, one typed without in the folded
-lane, and a phrase uses explicit position offsets (2i or 2i+1), so mixed phrases ("tài lieu mật")
-work. This is what stacked tokens (two tokens at one position) give, but tantivy's own
-whitespace tokenizer produces it from a plain string: building tantivy.Token objects in Python
-indexed about 1,800 pages/s here, the lane string over 9,000.
-"""
+"""The default search backend: tantivy, with each word indexed in two interleaved lanes."""
 
 from __future__ import annotations
 
@@ -91,7 +82,16 @@ _CHUNKS = _ChunkLanes()
 
 
 def lanes(text: str) -> str:
-    """The lane string of a text: "exact folded" per word, "· folded" when they are equal."""
+    """The lane string of a text: "exact folded" per word, "· folded" when they are equal.
+
+    Indexed with tantivy's whitespace tokenizer, each word becomes two tokens at consecutive
+    positions: its exact form at an even position (the "·" placeholder when it has no
+    diacritics) and its folded form at the next, odd one. A query word typed with diacritics is
+    looked up in the exact lane, one typed without in the folded lane, and a phrase gives each
+    word its offset (2i or 2i+1), so mixed phrases ("tài lieu mật") work. Stacked tokens (two at
+    one position) would do the same, but building tantivy.Token objects in Python indexed about
+    1,800 pages/s here, this string over 9,000.
+    """
     # Splitting on whitespace and caching per chunk gives the same words as WORD_RE.findall
     # over the whole text (whitespace is never part of a word) at twice the speed: this runs
     # for every page indexed. Whitespace inside the result does not matter to the tokenizer.

@@ -1,12 +1,12 @@
-"""Search benchmark: index N synthetic pages of Vietnamese Party documents, time a query mix.
+"""Search benchmark: index N synthetic pages of Vietnamese Party documents, time a query mix."""
 
-    .venv/bin/python scripts/bench_search.py --pages 100000 --backend both --json
-
-Prints, per backend: pages, indexing pages/s (corpus generation time excluded), index size,
-peak memory (RSS) of the process, and p50/p95 latency of a fixed mix of queries (words, phrases,
-no-diacritic words, fuzzy words, filters, sort, clearances), each with facets and snippets.
-Each backend runs in its own process so memory figures do not mix.
-"""
+# .venv/bin/python scripts/bench_search.py --pages 100000 --backend both --json
+#
+# Prints, per backend: pages, indexing pages/s (corpus generation left out), index size, peak
+# memory, and p50/p95 latency of a fixed mix of queries (words, phrases, no-diacritic words,
+# fuzzy words, filters, sort, clearances), each with 10 hits, 3 pages with snippets per hit, and
+# facets (again without facets). Each backend runs in its own process so memory figures do not
+# mix.
 
 from __future__ import annotations
 

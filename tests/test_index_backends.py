@@ -264,6 +264,9 @@ def test_hits_group_matching_pages_with_snippets(index: SearchBackend) -> None:
     assert results.facets == {}
     first = index.search("mat", limit=1)
     assert (first.total, len(first.hits)) == (3, 1)
+    nothing = index.search("mat", limit=0)
+    assert (nothing.total, nothing.hits) == (3, ())
+    assert all(hit.pages == () for hit in index.search("mat", pages_per_hit=0).hits)
 
 
 def test_filter_only_query_has_hits_without_pages(index: SearchBackend) -> None:

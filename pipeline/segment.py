@@ -178,20 +178,38 @@ _TITLE_KEYS = sorted(((cv.fold(t), t) for t in cv.TITLES), key=lambda kv: -len(k
 
 
 def read_title(text: str, key: str, start: int = 0) -> tuple[str, float, int, int] | None:
-    """The best signer's title in upper case on a line: (title, quality, start, end)."""
+    """The best signer's title in capitals on a line: (title, quality, start, end).
+
+    Only runs of capitalised words are searched: "Phó Chủ tịch" in a recipient is no title.
+    """
     best = None
-    for tk, title in _TITLE_KEYS:
-        al = partial_ratio_alignment(tk, key[start:], score_cutoff=86)
-        if not al or al.dest_end - al.dest_start < len(tk) - 1:
-            continue
-        s, e = start + al.dest_start, start + al.dest_end
-        # Capitals, bar a letter the seal damaged ("í THƯ"), and a word of its own.
-        caps = 1.0 if cv.is_upper(text[s:e], 0.9) else 0.8 if cv.is_upper(text[s:e], 0.7) else 0
-        if not caps or (s > 0 and key[s - 1].isalpha()):
-            continue
-        if best is None or (al.score, len(tk)) > best[4]:
-            best = (title, al.score / 100 * caps, s, e, (al.score, len(tk)))
+    for s0, e0 in _capital_runs(text, start):
+        for tk, title in _TITLE_KEYS:
+            al = partial_ratio_alignment(tk, key[s0:e0], score_cutoff=86)
+            if not al or al.dest_end - al.dest_start < len(tk) - 1:
+                continue
+            s, e = s0 + al.dest_start, s0 + al.dest_end
+            # Capitals, bar a letter the seal damaged ("í THƯ"), and a word of its own.
+            caps = 1.0 if cv.is_upper(text[s:e], 0.9) else 0.8
+            if s > 0 and key[s - 1].isalpha():
+                continue
+            if best is None or (al.score, len(tk)) > best[4]:
+                best = (title, al.score / 100 * caps, s, e, (al.score, len(tk)))
     return best[:4] if best else None
+
+
+def _capital_runs(text: str, start: int) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int, bool]] = []
+    for m in re.finditer(r"\S+", text[start:]):
+        capital = cv.is_upper(m.group(), 0.6)
+        if not capital and len(m.group()) > 2:
+            continue  # a scrap of a letter or two may be a damaged capital ("í THƯ")
+        s, e = start + m.start(), start + m.end()
+        if runs and runs[-1][1] >= s - 1:
+            runs[-1] = (runs[-1][0], e, runs[-1][2] or capital)
+        else:
+            runs.append((s, e, capital))
+    return [(s, e) for s, e, capital in runs if capital]
 
 
 def read_name(text: str) -> tuple[str, float, int, int] | None:
@@ -207,6 +225,11 @@ def read_name(text: str) -> tuple[str, float, int, int] | None:
         j = i
         while j < len(tokens) and _name_word(tokens[j].group()):
             j += 1
+            # A name never spans a comma: "- Văn phòng Trung ương Đảng, Lê Thu Dũng".
+            if j < len(tokens) and re.search(
+                r"[,.;:()]", text[tokens[j - 1].end() : tokens[j].start()]
+            ):
+                break
         for k in range(i, j - 1):
             words = [t.group() for t in tokens[k : min(j, k + 5)]]
             surname = _surname(words[0], len(words))

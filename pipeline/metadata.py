@@ -351,22 +351,26 @@ def document_title(md: DocumentMetadata, fallback: str) -> str:
 
 
 INSPECTION_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "quyet_dinh_kiem_tra": ("Quyết định", ("kiem tra", "thanh lap doan kiem tra")),
+    "quyet_dinh_kiem_tra": ("Quyết định", ("kiem tra",)),
     "ke_hoach_kiem_tra": ("Kế hoạch", ("kiem tra",)),
-    "bao_cao_ket_qua_kiem_tra": ("Báo cáo", ("ket qua kiem tra", "kiem tra")),
+    "bao_cao_ket_qua_kiem_tra": ("Báo cáo", ("kiem tra",)),
     "thong_bao_ket_luan": ("Thông báo", ("ket luan",)),
-    "bien_ban": ("Biên bản", ()),
+    "bien_ban": ("Biên bản", ("kiem tra",)),
 }
-"""Documents of an inspection dossier (hồ sơ kiểm tra): type and subject words (folded)."""
+"""Documents of an inspection dossier (hồ sơ kiểm tra): type, and the subject words that make
+another body's document of that type part of an inspection (folded)."""
 
 
 def inspection_kind(md: DocumentMetadata) -> str | None:
-    """Which document of an inspection dossier this is ("thong_bao_ket_luan", ...), if any."""
+    """Which document of an inspection dossier this is ("thong_bao_ket_luan", ...), if any.
+
+    An inspection commission's (UBKT) documents of these types all are; another body's are
+    when their subject says so ("kết luận kiểm tra", "Đoàn kiểm tra").
+    """
     body = cv.fold(f"{md.ky_hieu.value or ''} {md.co_quan_ban_hanh.value or ''}")
+    commission = "ubkt" in body or "uy ban kiem tra" in body
     subject = cv.fold(str(md.trich_yeu.value or ""))
-    if "ubkt" not in body and "kiem tra" not in body and "kiem tra" not in subject:
-        return None
     for kind, (loai, words) in INSPECTION_KINDS.items():
-        if md.loai.value == loai and (not words or any(w in subject for w in words)):
+        if md.loai.value == loai and (commission or any(w in subject for w in words)):
             return kind
     return None

@@ -20,7 +20,7 @@ from typing import Any
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.conventions import canonical
-from pipeline.metadata import DocumentMetadata, PageText, extract_metadata
+from pipeline.metadata import DocumentMetadata, PageText, extract_metadata, inspection_kind
 from pipeline.segment import split_dossier
 from scripts.metadata_set import (
     FIELDS,
@@ -189,10 +189,19 @@ def main(argv: list[str] | None = None) -> int:
     runs = {k: runs[k] for k in order}
     _report(runs, docs)
 
+    kinds = {"QĐ": "quyet_dinh_kiem_tra", "KH": "ke_hoach_kiem_tra", "BB": "bien_ban",
+             "BC": "bao_cao_ket_qua_kiem_tra", "TB": "thong_bao_ket_luan"}  # fmt: skip
+    inspection = [(d, kinds[d.truth["ky_hieu"].split("/")[0]]) for d in docs
+                  if d.truth["ky_hieu"].split("/") in ([k, "UBKTTU"] for k in kinds)]  # fmt: skip
+    found = sum(
+        inspection_kind(extract_metadata(degraded_pages[d.name])) == k for d, k in inspection
+    )
+    print(f"\ninspection documents recognized (degraded): {found}/{len(inspection)}")
+
     groups = [[degraded_pages[d.name] for d in group] for group in dossiers(docs)]
     right, wrong = split_score(groups)
     total = len(groups)
-    print(f"\ndossiers split right (degraded): {right}/{total} = {right / total:.3f}")
+    print(f"dossiers split right (degraded): {right}/{total} = {right / total:.3f}")
     if args.errors:
         for v, scores in runs.items():
             for name, s in scores.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -350,6 +351,14 @@ def batch_document_ids(archive: Archive, batch_id: int) -> list[int]:
                 select(Document.id).where(Document.batch_id == batch_id).order_by(Document.id)
             )
         )
+
+
+def changed_since(archive: Archive, since: dt.datetime) -> list[int]:
+    """Documents created, re-cut or corrected after `since` (to catch up a rebuilt index)."""
+    with archive.session() as s:
+        docs = set(s.scalars(select(Document.id).where(Document.updated_at > since)))
+        docs |= set(s.scalars(select(Correction.document_id).where(Correction.at > since)))
+        return sorted(docs)
 
 
 def batch_document_shas(archive: Archive, batch_id: int) -> set[str]:

@@ -214,9 +214,9 @@ def show(archive_dir: Path, as_json: bool, doc_id: int, clearance: AccessLevel) 
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, help="Documents to show.")
 @click.option(
     "--sort",
-    type=click.Choice(["score", "ngay"]),
-    default="score",
-    help="Order: by relevance (score) or by date issued (ngay).",
+    type=click.Choice(["relevance", "ngay", "-ngay"]),
+    default="relevance",
+    help="Order: relevance (default), ngay (date issued, oldest first) or -ngay (newest first).",
 )
 @click.option(
     "--engine",
@@ -245,7 +245,11 @@ def search(
     backend = open_index(archive.index_dir, engine)
     try:
         results = backend.search(
-            query, clearance=int(clearance), limit=limit, sort=None if sort == "score" else sort
+            query,
+            clearance=int(clearance),
+            limit=limit,
+            sort=None if sort == "relevance" else sort,
+            facets=as_json,
         )
     finally:
         backend.close()

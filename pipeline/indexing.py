@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from archive_store import store
 from archive_store.db import Archive
+from archive_store.models import utcnow
 from indexer.backend import IndexOutdated, VerifyReport, open_index, rebuild_index, verify_index
 from pipeline.documents import indexed_documents, to_indexed
 from sohoa.i18n import t
@@ -40,7 +41,13 @@ def rebuild(archive: Archive, engine: str | None = None) -> int:
             current.close()
         except IndexOutdated:
             engine = "tantivy"
-    return rebuild_index(archive.index_dir, indexed_documents(archive), engine=engine)
+    started = utcnow()
+    count = rebuild_index(archive.index_dir, indexed_documents(archive), engine=engine)
+    # Documents stored or corrected while the rebuild ran went to the old index: add them.
+    late = store.changed_since(archive, started)
+    if late:
+        update(archive, late)
+    return count
 
 
 def verify(archive: Archive) -> tuple[int, VerifyReport]:

@@ -130,3 +130,14 @@ def test_export_writes_pdfa_with_text_and_standard_metadata(
     assert row["CodeNotation"] and row["Language"] == "Tiếng Việt"
     payload = json.loads((out / "ho-so-HS-2023-01.json").read_text(encoding="utf-8"))
     assert payload[0]["corrections"] == {"so_ky_hieu": "25-TB/TU", "do_mat": None}
+
+
+def test_search_sorts_by_date_and_facets_come_with_json(archive_dir: Path) -> None:
+    for order in ("relevance", "ngay", "-ngay"):
+        code, found = cli(
+            "search", "kiểm tra", "--sort", order, "--archive", str(archive_dir), "--json"
+        )
+        assert code == 0 and isinstance(found, dict) and found["total"] == 1
+        assert "loai" in found["facets"]
+    result = CliRunner().invoke(main, ["search", "(kiểm", "--archive", str(archive_dir)])
+    assert result.exit_code == 2 and "Lỗi:" in result.stderr

@@ -133,3 +133,21 @@ def test_fixity_finds_missing_and_corrupt_originals(archive: Archive, tmp_path: 
     report = check_fixity(archive)
     assert (report.checked, report.missing, report.corrupt) == (3, ("a.png",), ("b.png",))
     assert not report.ok
+
+
+def test_changed_since_names_documents_stored_or_corrected_later(archive: Archive) -> None:
+    from archive_store.models import utcnow
+
+    batch = store.upsert_batch(archive, Path("/tmp/hop-3"))
+    store.save_page(archive, "aa" * 32, 1, page())
+    store.save_page(archive, "bb" * 32, 1, page())
+    (old,) = store.replace_file_documents(
+        archive, batch, "aa" * 32, "a.png", [store.NewDocument(1, 1, "A", {}, 0)]
+    )
+    mark = utcnow()
+    (new,) = store.replace_file_documents(
+        archive, batch, "bb" * 32, "b.png", [store.NewDocument(1, 1, "B", {}, 0)]
+    )
+    assert store.changed_since(archive, mark) == [new]
+    store.add_correction(archive, old, "so", "3", "an")
+    assert store.changed_since(archive, mark) == [old, new]

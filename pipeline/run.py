@@ -13,7 +13,7 @@ from archive_store import store
 from archive_store.blobs import sha256_file
 from archive_store.db import Archive
 from archive_store.records import FailureRecord
-from ocr.loader import inspect_scan
+from ocr.loader import DEFAULT_MAX_PIXELS, inspect_scan
 from ocr.page import ocr_page
 from ocr.tesseract import check_tesseract
 from ocr.types import PageResult
@@ -22,9 +22,8 @@ from pipeline.discover import PageTask, discover
 from pipeline.documents import build_file_documents
 from pipeline.executor import make_executor
 from pipeline.manifest import Manifest, find_manifest, load_manifest
+from sohoa.access import AccessLevel
 from sohoa.errors import InputError, ManifestError, SohoaError
-
-DEFAULT_MAX_PIXELS = 180_000_000  # an A2 page at 600 dpi; beyond that a "page" is a bomb
 
 
 @dataclass(frozen=True)
@@ -197,8 +196,7 @@ def _manifest(batch_dir: Path, explicit: Path | None) -> Manifest | None:
     if path is None:
         return None
     manifest = load_manifest(path)
-    top_secret = "tuyệt" in (manifest.do_mat_mac_dinh or "").lower()
-    if top_secret and not manifest.tuyet_mat_approved:
+    if manifest.access_level == AccessLevel.tuyet_mat and not manifest.tuyet_mat_approved:
         raise ManifestError(
             vi=f"{path}: lô tài liệu Tuyệt mật không được số hóa khi chưa có phê duyệt. "
             "Thêm tuyet_mat_approved = true kèm căn cứ phê duyệt vào manifest.",

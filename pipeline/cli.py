@@ -154,8 +154,7 @@ def _print_ingest_summary(report: Any) -> None:
         )
     )
     for f in report.failures:
-        where = f.rel_path if f.source_page is None else f"{f.rel_path} [{f.source_page}]"
-        click.echo(f"  ✗ {where}: {t(f.reason_vi, f.reason_en)}")
+        click.echo(f"  ✗ {t(f.reason_vi, f.reason_en)}")  # each reason starts with its file
     for dup, same in report.duplicates:
         click.echo(
             t(

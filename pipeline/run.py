@@ -223,7 +223,12 @@ def _triage(
             info = inspect_scan(path)
             sha = sha256_file(path)
         except InputError as exc:
-            store.record_failure(archive, batch_id, rel, None, exc.vi, exc.en)
+            # Name the file as the clerk knows it: its path inside the batch.
+            vi, en = (
+                m.replace(path.name, rel, 1) if m.startswith(path.name) else f"{rel}: {m}"
+                for m in (exc.vi, exc.en)
+            )
+            store.record_failure(archive, batch_id, rel, None, vi, en)
             failed += 1
             continue
         except OSError as exc:

@@ -92,7 +92,7 @@ def test_every_good_page_is_stored_and_every_bad_file_named(ingested: tuple[Path
     assert "mã hoá" in reasons["bad/ma-hoa.pdf"] or "mã hóa" in reasons["bad/ma-hoa.pdf"]
     assert "không phải loại tệp được hỗ trợ" in reasons["bad/van-ban.docx"]
     for file, reason in reasons.items():
-        assert Path(file).name in reason, reason
+        assert reason.startswith(file), reason
     with Archive(archive_dir, create=False) as archive:
         assert store.status(archive).pages == 4
 

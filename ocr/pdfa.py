@@ -11,6 +11,7 @@ which a text layer tilted with a skewed scan does not give.
 from __future__ import annotations
 
 import io
+import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
@@ -103,11 +104,26 @@ def _shown_to_user(page: pikepdf.Page) -> np.ndarray:
     return np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], dtype=float)
 
 
+def pdf_page_has_text(path: Path, frame: int) -> bool:
+    """Does the PDF page carry text of its own (born digital, or OCR'd before)?
+
+    Such a page is copied as the image poppler rendered for OCR, not as the page itself, so
+    the archival copy has exactly one text layer: ours.
+    """
+    done = subprocess.run(
+        ["pdftotext", "-f", str(frame + 1), "-l", str(frame + 1), "-q", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return bool(done.stdout.strip())
+
+
 def _add_scan_page(out: pikepdf.Pdf, source: Path, frame: int, result: PageResult) -> None:
     """Append a page showing the scan as read: upright and level, image data untouched."""
     width, height, scan_to_page = _read_frame(result)
     page = out.add_blank_page(page_size=(width, height))
-    if detect_kind(source) == "pdf":
+    if detect_kind(source) == "pdf" and not pdf_page_has_text(source, frame):
         with pikepdf.open(source) as src:
             src_page = src.pages[frame]
             shown_to_user = _shown_to_user(src_page)

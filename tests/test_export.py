@@ -141,3 +141,26 @@ def test_search_sorts_by_date_and_facets_come_with_json(archive_dir: Path) -> No
         assert "loai" in found["facets"]
     result = CliRunner().invoke(main, ["search", "(kiểm", "--archive", str(archive_dir)])
     assert result.exit_code == 2 and "Lỗi:" in result.stderr
+
+
+def test_a_pdf_with_its_own_text_gets_exactly_one_text_layer(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.add_font("serif", fname="/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
+    pdf.set_font("serif", size=16)
+    pdf.cell(text="Báo cáo của Tỉnh ủy Bắc Giang")
+    (tmp_path / "hop").mkdir()
+    pdf.output(str(tmp_path / "hop" / "co-chu.pdf"))
+    code, _ = cli("ingest", str(tmp_path / "hop"), "--archive", str(tmp_path / "kho"))
+    assert code == 0
+    code, _ = cli("export", "1", "--to", str(tmp_path / "ra"), "--archive", str(tmp_path / "kho"))
+    assert code == 0
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "ra" / "van-ban-1.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert text.count("Bắc Giang") == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,10 @@ facets with up to this many values (dossiers are the most numerous)."""
 
 PLACEHOLDER = "·"
 _DOC, _PAGE = 0, 1
+
+
+_BESIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sohoa-facets")
+"""Threads for work that runs beside a search (facet counts)."""
 
 
 class _ChunkLanes(dict[str, str]):
@@ -256,6 +261,8 @@ class TantivyBackend:
         ast = parse(query)
         searcher = self._index.searcher()
         doc_query = self._visible(self._compile(ast, "text"), clearance)
+        # tantivy releases the GIL: counting facets runs on another core beside the search.
+        facet_counts_ = _BESIDE.submit(self._facets, searcher, doc_query) if facets else None
         runs = proximity_runs(ast)
         if order == "relevance":
             window = max(limit, RESCORE_WINDOW if runs else 1)
@@ -284,7 +291,7 @@ class TantivyBackend:
             query=query,
             total=int(getattr(result, "count", 0) or 0),  # missing from tantivy's stubs
             hits=tuple(hits),
-            facets=self._facets(searcher, doc_query) if facets else {},
+            facets=facet_counts_.result() if facet_counts_ else {},
         )
 
     def _rescored(

@@ -21,6 +21,7 @@ from archive_store.models import (
     Failure,
     Page,
     SourceFile,
+    utcnow,
 )
 from archive_store.records import (
     ArchiveStatus,
@@ -48,8 +49,6 @@ def upsert_batch(archive: Archive, path: Path, manifest: dict | None = None) -> 
 
 
 def finish_batch(archive: Archive, batch_id: int) -> None:
-    from archive_store.models import utcnow
-
     with archive.session() as s:
         s.execute(update(Batch).where(Batch.id == batch_id).values(finished_at=utcnow()))
 

@@ -14,7 +14,7 @@ from indexer.types import IndexedDocument, IndexedPage
 from pipeline.manifest import Manifest
 from pipeline.metadata import PageText, document_title, extract_metadata
 from pipeline.segment import split_dossier
-from sohoa.access import AccessLevel, parse_level
+from sohoa.access import AccessLevel, BadClearance, parse_level
 
 
 def access_level(values: Mapping[str, object], manifest: Manifest | None) -> AccessLevel:
@@ -29,7 +29,7 @@ def _level_or_public(value: object) -> AccessLevel:
         return AccessLevel.cong_khai
     try:
         return parse_level(value)
-    except Exception:
+    except BadClearance:
         # An unreadable mark is treated as the lowest secret level, never as public.
         return AccessLevel.mat
 

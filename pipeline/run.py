@@ -6,7 +6,7 @@ import functools
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from archive_store import store
@@ -24,6 +24,7 @@ from pipeline.executor import make_executor
 from pipeline.manifest import Manifest, find_manifest, load_manifest
 from sohoa.access import AccessLevel
 from sohoa.errors import InputError, ManifestError, SohoaError
+from sohoa.i18n import t
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class IngestReport:
     failures: tuple[FailureRecord, ...] = ()
     duplicates: tuple[tuple[str, str], ...] = ()
     """(file, same content as file) for scans delivered twice."""
-    index_note: str | None = field(default=None)
+    index_note: str | None = None
 
     def as_json(self) -> dict:
         return {
@@ -80,17 +81,11 @@ class IngestReport:
             "pages_failed": self.pages_failed,
             "documents": list(self.documents),
             "failures": [
-                {"file": f.rel_path, "page": f.source_page, "reason": _reason(f)}
+                {"file": f.rel_path, "page": f.source_page, "reason": t(f.reason_vi, f.reason_en)}
                 for f in self.failures
             ],
             "duplicates": [{"file": a, "same_as": b} for a, b in self.duplicates],
         }
-
-
-def _reason(f: FailureRecord) -> str:
-    from sohoa.i18n import t
-
-    return t(f.reason_vi, f.reason_en)
 
 
 @dataclass

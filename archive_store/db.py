@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, exists, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive_store.blobs import BlobStore
-from archive_store.models import SCHEMA_VERSION, Base, Meta
+from archive_store.models import SCHEMA_VERSION, Base, Document, DocumentPage, Meta, Page
 from sohoa.errors import ArchiveError
 
 
@@ -109,6 +109,8 @@ def _ensure_schema(engine: Engine, url: str) -> None:
                     session.commit()
                 except IntegrityError:
                     session.rollback()  # another process wrote it first
+            elif int(row.value) < SCHEMA_VERSION:
+                _upgrade(session, row)
             elif int(row.value) > SCHEMA_VERSION:
                 raise ArchiveError(
                     vi=f"Kho {safe_url} được tạo bởi phiên bản sohoa mới hơn "
@@ -128,6 +130,38 @@ def _ensure_schema(engine: Engine, url: str) -> None:
             vi=f"Lỗi cơ sở dữ liệu {safe_url}: {exc}.",
             en=f"Database error on {safe_url}: {exc}.",
         ) from exc
+
+
+def _upgrade(session: Session, row: Meta) -> None:
+    """Bring an archive written by an older sohoa up to this schema, in one transaction."""
+    if int(row.value) == 1:
+        # Version 1 kept a document as a page range of one file: list those pages.
+        pages = (
+            select(
+                Document.id,
+                Page.source_page - Document.first_page + 1,
+                Page.sha256,
+                Page.source_page,
+                Document.source_path,
+            )
+            .join(
+                Page,
+                (Page.sha256 == Document.sha256)
+                & (Page.source_page >= Document.first_page)
+                & (Page.source_page <= Document.last_page),
+            )
+            .where(~exists().where(DocumentPage.document_id == Document.id))
+        )
+        session.execute(
+            insert(DocumentPage).from_select(
+                ["document_id", "ordinal", "sha256", "source_page", "source_path"], pages
+            )
+        )
+    row.value = str(SCHEMA_VERSION)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # another process upgraded it at the same moment
 
 
 def _create_tables(engine: Engine) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -19,7 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: a document was a page range of one file; 2: its pages are listed (DocumentPage), so a
+document can run across the page images of a folder."""
 
 
 def utcnow() -> dt.datetime:
@@ -111,7 +114,11 @@ class Page(Base):
 
 
 class Document(Base):
-    """Văn bản: one document, a run of pages out of one scanned file."""
+    """Văn bản: one document, a run of pages of one scanned file or of a folder's page images.
+
+    Identified by its first page (the file's content hash and the page within it), so ids and
+    the corrections attached to them stay put when a dossier is cut again.
+    """
 
     __tablename__ = "document"
     __table_args__ = (UniqueConstraint("sha256", "first_page"),)
@@ -119,20 +126,44 @@ class Document(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), index=True)
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"), index=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    """Content hash of the scanned file the document's pages come from."""
+    """Content hash of the scanned file the document's first page comes from."""
     source_path: Mapped[str] = mapped_column(String(1024))
+    """That file's path in the batch."""
     first_page: Mapped[int] = mapped_column(Integer)
-    """First and last page (1-based, inclusive) within the scanned file."""
+    """The first page (1-based) within that file."""
     last_page: Mapped[int] = mapped_column(Integer)
+    """The last page (1-based) within the file it lies in (see `pages` for every page)."""
     title: Mapped[str] = mapped_column(Text)
     extracted: Mapped[dict] = mapped_column(JSON, default=dict)
     """Metadata as extracted: field -> {value, confidence, page, region}."""
     access_level: Mapped[int] = mapped_column(Integer, default=0)
     """sohoa.access.AccessLevel of the document (độ mật, manifest or a person's correction)."""
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    pages: Mapped[list[DocumentPage]] = relationship(
+        order_by="DocumentPage.ordinal", cascade="all, delete-orphan"
+    )
     corrections: Mapped[list[Correction]] = relationship(
         back_populates="document", order_by="Correction.id"
     )
+
+
+class DocumentPage(Base):
+    """The pages of a document in reading order, each named by its place in a scanned file."""
+
+    __tablename__ = "document_page"
+    __table_args__ = (
+        UniqueConstraint("document_id", "ordinal"),
+        Index("ix_document_page_key", "sha256", "source_page"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    """1-based page within the document."""
+    sha256: Mapped[str] = mapped_column(String(64))
+    source_page: Mapped[int] = mapped_column(Integer)
+    """1-based page within the scanned file."""
+    source_path: Mapped[str] = mapped_column(String(1024))
+    """The scanned file's path in the batch."""
 
 
 class Correction(Base):

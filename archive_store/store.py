@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from archive_store.models import (
     Batch,
     Correction,
     Document,
+    DocumentPage,
     Dossier,
     Failure,
     Page,
@@ -27,6 +28,7 @@ from archive_store.records import (
     ArchiveStatus,
     DocumentRecord,
     FailureRecord,
+    PageRef,
     StoredPage,
 )
 from archive_store.words import decode_words, encode_words
@@ -128,14 +130,11 @@ def page_text(archive: Archive, sha256: str, source_page: int) -> str:
     return text or ""
 
 
-def purge_pages(archive: Archive, sha256: str, first: int, last: int) -> None:
-    """Delete what OCR read of pages first..last of a file (material that may not be kept)."""
+def purge_pages(archive: Archive, keys: Iterable[tuple[str, int]]) -> None:
+    """Delete what OCR read of these pages (material that may not be kept)."""
     with archive.session() as s:
-        s.execute(
-            delete(Page).where(
-                Page.sha256 == sha256, Page.source_page >= first, Page.source_page <= last
-            )
-        )
+        for sha256, source_page in keys:
+            s.execute(delete(Page).where(Page.sha256 == sha256, Page.source_page == source_page))
 
 
 def forget_file(archive: Archive, sha256: str) -> None:
@@ -158,33 +157,36 @@ def page_words(archive: Archive, sha256: str, source_page: int) -> tuple[Word, .
     return decode_words(blob)
 
 
-def page_results(archive: Archive, sha256: str, first: int, last: int) -> list[PageResult]:
-    """The stored OCR of pages first..last of a file, as the OCR stage produced it (no OCR)."""
+def page_results(archive: Archive, keys: Sequence[tuple[str, int]]) -> list[PageResult]:
+    """The stored OCR of these pages, in this order, as the OCR stage produced it (no OCR).
+
+    Pages that are not stored are left out.
+    """
+    wanted = set(keys)
     with archive.session() as s:
-        rows = list(
-            s.scalars(
-                select(Page)
-                .where(Page.sha256 == sha256, Page.source_page >= first, Page.source_page <= last)
-                .order_by(Page.source_page)
-            )
-        )
-        return [
-            PageResult(
-                text=p.text,
-                words=decode_words(p.words),
-                mean_confidence=p.mean_confidence,
-                needs_review=p.needs_review,
-                review_reasons=tuple(p.review_reasons or ()),
-                width=p.width,
-                height=p.height,
-                dpi=p.dpi,
-                cleanup=_cleanup_report(p.cleanup or {}),
-                engine=p.engine,
-                ocr_seconds=p.ocr_seconds,
-                cleanup_seconds=p.cleanup_seconds,
-            )
-            for p in rows
-        ]
+        rows = {
+            (p.sha256, p.source_page): p
+            for p in s.scalars(select(Page).where(Page.sha256.in_({k[0] for k in wanted})))
+            if (p.sha256, p.source_page) in wanted
+        }
+        return [_page_result(rows[k]) for k in keys if k in rows]
+
+
+def _page_result(p: Page) -> PageResult:
+    return PageResult(
+        text=p.text,
+        words=decode_words(p.words),
+        mean_confidence=p.mean_confidence,
+        needs_review=p.needs_review,
+        review_reasons=tuple(p.review_reasons or ()),
+        width=p.width,
+        height=p.height,
+        dpi=p.dpi,
+        cleanup=_cleanup_report(p.cleanup or {}),
+        engine=p.engine,
+        ocr_seconds=p.ocr_seconds,
+        cleanup_seconds=p.cleanup_seconds,
+    )
 
 
 def _cleanup_report(data: dict) -> CleanupReport:
@@ -258,51 +260,89 @@ def ensure_dossier(archive: Archive, code: str, title: str | None, details: dict
 
 @dataclasses.dataclass(frozen=True)
 class NewDocument:
-    """What the pipeline decided about one document of a scanned file."""
+    """What the pipeline decided about one document: its pages in order and its metadata."""
 
-    first_page: int
-    last_page: int
+    pages: tuple[PageRef, ...]
     title: str
     extracted: dict
     access_level: int
 
+    def __post_init__(self) -> None:
+        if not self.pages:
+            raise ValueError("a document has at least one page")
 
-def replace_file_documents(
+
+def replace_documents(
     archive: Archive,
     batch_id: int,
-    sha256: str,
-    source_path: str,
+    scope: Sequence[PageRef],
     documents: Sequence[NewDocument],
     dossier_id: int | None = None,
 ) -> list[int]:
-    """Set the documents cut from one scanned file, keeping ids (and corrections) stable.
+    """Set the documents cut from a run of pages (one scanned file, or a folder's page images).
 
-    A document keeps its id when it still starts on the same page; documents that no longer
-    exist are removed unless a person corrected them (then they are kept for review).
+    A document keeps its id while it starts on the same page. Documents that started on, or
+    held, a page of `scope` and no longer exist are removed, unless a person corrected them
+    (then they are kept for review).
     """
+    keys = {r.key for r in scope}
+    shas = {r.sha256 for r in scope}
     with archive.session() as s:
-        existing = {
-            d.first_page: d for d in s.scalars(select(Document).where(Document.sha256 == sha256))
-        }
+        existing: dict[tuple[str, int], Document] = {}
+        for old in s.scalars(select(Document).where(Document.sha256.in_(shas))):
+            if (old.sha256, old.first_page) in keys:
+                existing[old.sha256, old.first_page] = old
+        holding = select(DocumentPage.document_id).where(DocumentPage.sha256.in_(shas))
+        for old in s.scalars(select(Document).where(Document.id.in_(holding))):
+            if any((p.sha256, p.source_page) in keys for p in old.pages):
+                existing.setdefault((old.sha256, old.first_page), old)
         ids: list[int] = []
         for new in documents:
-            doc = existing.pop(new.first_page, None)
+            first = new.pages[0]
+            doc = existing.pop(first.key, None)
             if doc is None:
-                doc = Document(batch_id=batch_id, sha256=sha256, first_page=new.first_page)
+                doc = Document(batch_id=batch_id, sha256=first.sha256, first_page=first.source_page)
                 s.add(doc)
-            doc.source_path = source_path
-            doc.last_page = new.last_page
+            # The batch that delivered the pages last owns the document (a scan delivered again
+            # in another box moves with its dossier).
+            doc.batch_id = batch_id
+            doc.source_path = first.source_path
+            doc.last_page = new.pages[-1].source_page
             doc.title = new.title
             doc.extracted = new.extracted
             doc.dossier_id = dossier_id
             # A person's access decision is a correction and wins (see effective access).
             doc.access_level = new.access_level
+            _set_pages(doc, new.pages)
             s.flush()
             ids.append(doc.id)
         for stale in existing.values():
             if not stale.corrections:
                 s.delete(stale)
         return ids
+
+
+def _set_pages(doc: Document, pages: Sequence[PageRef]) -> None:
+    """List the document's pages, changing rows in place (no churn when nothing moved)."""
+    rows = list(doc.pages)
+    for ordinal, ref in enumerate(pages, 1):
+        if ordinal <= len(rows):
+            row = rows[ordinal - 1]
+            row.sha256, row.source_page, row.source_path = (
+                ref.sha256,
+                ref.source_page,
+                ref.source_path,
+            )
+        else:
+            doc.pages.append(
+                DocumentPage(
+                    ordinal=ordinal,
+                    sha256=ref.sha256,
+                    source_page=ref.source_page,
+                    source_path=ref.source_path,
+                )
+            )
+    del doc.pages[len(pages) :]
 
 
 def add_correction(archive: Archive, doc_id: int, field: str, value: str | None, who: str) -> None:
@@ -360,12 +400,6 @@ def changed_since(archive: Archive, since: dt.datetime) -> list[int]:
         return sorted(docs)
 
 
-def batch_document_shas(archive: Archive, batch_id: int) -> set[str]:
-    """Content hashes of the scanned files that already have documents in this batch."""
-    with archive.session() as s:
-        return set(s.scalars(select(Document.sha256).where(Document.batch_id == batch_id)))
-
-
 def status(archive: Archive) -> ArchiveStatus:
     with archive.session() as s:
 
@@ -386,14 +420,15 @@ def _record(s: Session, doc: Document, with_pages: bool) -> DocumentRecord:
     corrections: dict[str, str | None] = {c.field: c.value for c in doc.corrections}
     pages: tuple[StoredPage, ...] = ()
     if with_pages:
-        rows = s.scalars(
-            select(Page)
-            .where(
-                Page.sha256 == doc.sha256,
-                Page.source_page >= doc.first_page,
-                Page.source_page <= doc.last_page,
+        rows = s.execute(
+            select(DocumentPage.source_path, Page)
+            .join(
+                Page,
+                (Page.sha256 == DocumentPage.sha256)
+                & (Page.source_page == DocumentPage.source_page),
             )
-            .order_by(Page.source_page)
+            .where(DocumentPage.document_id == doc.id)
+            .order_by(DocumentPage.ordinal)
         )
         pages = tuple(
             StoredPage(
@@ -403,8 +438,9 @@ def _record(s: Session, doc: Document, with_pages: bool) -> DocumentRecord:
                 mean_confidence=p.mean_confidence,
                 needs_review=p.needs_review,
                 review_reasons=tuple(p.review_reasons or ()),
+                source_path=path,
             )
-            for p in rows
+            for path, p in rows
         )
     dossier_code = None
     if doc.dossier_id is not None:

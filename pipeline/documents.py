@@ -6,14 +6,15 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from archive_store import store
 from archive_store.db import Archive
-from archive_store.records import DocumentRecord
+from archive_store.records import DocumentRecord, PageRef
 from indexer.types import IndexedDocument, IndexedPage
-from pipeline.manifest import Manifest
+from pipeline.manifest import Manifest, PageRanges
 from pipeline.metadata import PageText, document_title, extract_metadata
-from pipeline.segment import split_dossier
+from pipeline.segment import check_ranges, split_dossier
 from sohoa.access import AccessLevel, BadClearance, parse_level
 
 
@@ -34,75 +35,116 @@ def _level_or_public(value: object) -> AccessLevel:
         return AccessLevel.mat
 
 
-def build_file_documents(
+@dataclass(frozen=True)
+class Stream:
+    """Pages read in a row and cut into documents together: one scanned file (a multi-page PDF
+    or TIFF), or the single-page scans of one folder (a dossier delivered as page images)."""
+
+    name: str
+    """The file, or the folder ("." for the batch folder itself), as the batch names it."""
+    pages: tuple[PageRef, ...]
+    """Every page the stream should hold, in reading order (stored or not)."""
+    fixed: PageRanges | None = None
+    """Documents' page ranges from the manifest, 1-based over `pages`."""
+
+
+def build_documents(
     archive: Archive,
     batch_id: int,
-    sha256: str,
-    source_path: str,
-    page_count: int,
+    stream: Stream,
     manifest: Manifest | None,
     dossier_id: int | None,
 ) -> int:
-    """Cut the stored pages of one scanned file into documents and store them with metadata.
+    """Cut the stored pages of a stream into documents and store them with their metadata.
 
-    Returns the number of pages refused (Tuyệt mật without approval) and deleted again.
+    Pages that are not stored (they failed) are left out. Returns the number of pages refused
+    (Tuyệt mật without approval) and deleted again.
     """
-    numbers = sorted(store.stored_pages(archive, sha256))
-    if not numbers:
+    stored: dict[str, set[int]] = {}
+    for ref in stream.pages:
+        if ref.sha256 not in stored:
+            stored[ref.sha256] = store.stored_pages(archive, ref.sha256)
+    present = [(n, r) for n, r in enumerate(stream.pages, 1) if r.source_page in stored[r.sha256]]
+    if not present:
         return 0
     pages = [
         PageText(
-            text=store.page_text(archive, sha256, n), words=store.page_words(archive, sha256, n)
+            text=store.page_text(archive, r.sha256, r.source_page),
+            words=store.page_words(archive, r.sha256, r.source_page),
         )
-        for n in numbers
+        for _, r in present
     ]
-    fixed = manifest.page_ranges.get(source_path) if manifest else None
-    ranges = split_dossier(pages, fixed=fixed) if page_count > 1 or fixed else [range(len(pages))]
+    if stream.fixed:
+        ranges = split_dossier(pages, fixed=_present_ranges(stream, [n for n, _ in present]))
+    elif len(stream.pages) > 1:
+        ranges = split_dossier(pages)
+    else:
+        ranges = [range(len(pages))]
     documents = []
-    refused = 0
+    refused: list[PageRef] = []
     for part in ranges:
-        part_pages = [pages[i] for i in part]
-        md = extract_metadata(part_pages)
+        refs = tuple(present[i][1] for i in part)
+        md = extract_metadata([pages[i] for i in part])
         values = md.values()
-        first, last = numbers[part.start], numbers[part.stop - 1]
         level = access_level(values, manifest)
         if level == AccessLevel.tuyet_mat and not (manifest and manifest.tuyet_mat_approved):
-            _refuse_top_secret(archive, batch_id, sha256, source_path, first, last)
-            refused += len(part)
+            _refuse_top_secret(archive, batch_id, refs)
+            refused += refs
             continue
-        fallback = f"{source_path} (tr. {first}-{last})"
+        fallback = stream.name if len(ranges) == 1 and len(stream.pages) == 1 else place(refs)
         documents.append(
             store.NewDocument(
-                first_page=numbers[part.start],
-                last_page=numbers[part.stop - 1],
-                title=document_title(md, fallback if len(ranges) > 1 else source_path),
+                pages=refs,
+                title=document_title(md, fallback),
                 extracted=md.as_dict(),
                 access_level=int(level),
             )
         )
-    if refused == len(pages) and refused == page_count:
-        # Nothing of the file may be kept: not even the scan itself.
-        store.forget_file(archive, sha256)
-    store.replace_file_documents(
-        archive, batch_id, sha256, source_path, documents, dossier_id=dossier_id
-    )
-    return refused
+    # A file none of whose pages may be kept is not kept either: not even the scan itself.
+    gone = {r.key for r in refused}
+    for sha in stored:
+        if all(r.key in gone for r in stream.pages if r.sha256 == sha):
+            store.forget_file(archive, sha)
+    store.replace_documents(archive, batch_id, stream.pages, documents, dossier_id=dossier_id)
+    return len(refused)
 
 
-def _refuse_top_secret(
-    archive: Archive, batch_id: int, sha256: str, source_path: str, first: int, last: int
-) -> None:
+def _present_ranges(stream: Stream, ordinals: list[int]) -> list[tuple[int, int]]:
+    """The manifest's ranges over the stream, as ranges over its stored pages only."""
+    check_ranges(stream.fixed or (), len(stream.pages), stream.name)
+    position = {n: i for i, n in enumerate(ordinals, 1)}
+    out = []
+    for first, last in stream.fixed or ():
+        inside = [position[n] for n in range(first, last + 1) if n in position]
+        if inside:
+            out.append((inside[0], inside[-1]))
+    return out
+
+
+def place(refs: Sequence[PageRef]) -> str:
+    """Where pages lie, as a clerk finds them: "hs.tif, tr. 3-5" or "hs/01.jpg - hs/04.jpg"."""
+    first, last = refs[0], refs[-1]
+    if first.source_path == last.source_path:
+        if first.source_page == last.source_page:
+            return f"{first.source_path}, tr. {first.source_page}"
+        return f"{first.source_path}, tr. {first.source_page}-{last.source_page}"
+    return f"{first.source_path} - {last.source_path}"
+
+
+def _refuse_top_secret(archive: Archive, batch_id: int, refs: Sequence[PageRef]) -> None:
     """Tuyệt mật material is not digitized without approval: drop what OCR read of it."""
-    store.purge_pages(archive, sha256, first, last)
+    store.purge_pages(archive, [r.key for r in refs])
+    where = place(refs)
+    where_en = where.replace(", tr. ", ", p. ")
     store.record_failure(
         archive,
         batch_id,
-        source_path,
-        first,
-        f"{source_path}, trang {first}-{last}: văn bản mang dấu TUYỆT MẬT, không được số hóa "
+        refs[0].source_path,
+        refs[0].source_page,
+        f"{where}: văn bản mang dấu TUYỆT MẬT, không được số hóa "
         "khi chưa có phê duyệt; nội dung đã đọc đã bị xóa khỏi kho. Nếu đã được phê duyệt, ghi "
         "tuyet_mat_approved = true và căn cứ phê duyệt vào sohoa.toml rồi chạy lại.",
-        f"{source_path}, pages {first}-{last}: the document is marked TUYỆT MẬT (top secret) and "
+        f"{where_en}: the document is marked TUYỆT MẬT (top secret) and "
         "is not digitized without approval; what OCR read of it was deleted from the store. If "
         "approved, set tuyet_mat_approved = true with the approval reference in sohoa.toml and "
         "run again.",

@@ -16,6 +16,7 @@ from archive_store.db import Archive
 from archive_store.models import Document, Dossier
 from archive_store.records import DocumentRecord
 from ocr.pdfa import write_pdfa
+from pipeline.discover import natural_key
 from pipeline.documents import effective_access
 from pipeline.views import check_access
 from sohoa.access import AccessLevel
@@ -66,6 +67,7 @@ def standard_record(record: DocumentRecord, ordinal: int, details: dict | None) 
     level = AccessLevel(effective_access(record))
     issued = md.get("ngay_ban_hanh")
     details = details or {}
+    runs = record.source_runs() or [(record.source_path, record.first_page, record.last_page)]
     return {
         "DocCode": f"{file_code}.{ordinal:03d}" if file_code else f"VB-{record.id:06d}",
         "FileCode": file_code,
@@ -78,7 +80,7 @@ def standard_record(record: DocumentRecord, ordinal: int, details: dict | None) 
         "OrganName": md.get("co_quan_ban_hanh") or "",
         "Subject": md.get("trich_yeu") or "",
         "Language": "Tiếng Việt",
-        "PageAmount": len(record.pages) or (record.last_page - record.first_page + 1),
+        "PageAmount": len(record.pages),
         "Description": md.get("ghi_chu") or "",
         "Keyword": md.get("tu_khoa") or "",
         "Mode": details.get("che_do_su_dung") or ("Hạn chế" if level else "Công khai"),
@@ -91,8 +93,11 @@ def standard_record(record: DocumentRecord, ordinal: int, details: dict | None) 
         "SignerPosition": md.get("chuc_vu") or "",
         "SignAuthority": md.get("quyen_han_ky") or "",
         "Recipients": _joined(md.get("noi_nhan")),
-        "SourceFile": record.source_path,
-        "SourcePages": f"{record.first_page}-{record.last_page}",
+        "SourceFile": "; ".join(dict.fromkeys(path for path, _, _ in runs)),
+        "SourcePages": "; ".join(
+            (f"{path}: " if len(runs) > 1 else "") + (f"{a}-{b}" if a != b else f"{a}")
+            for path, a, b in runs
+        ),
     }
 
 
@@ -113,9 +118,11 @@ def write_archival_pdf(archive: Archive, record: DocumentRecord, out: Path) -> P
     Built on export rather than during ingest: it costs ~0.18 s a page (15-20% of the page's
     OCR, see README), and most documents are never exported.
     """
-    results = store.page_results(archive, record.sha256, record.first_page, record.last_page)
-    blob = archive.blobs.path_for(record.sha256)
-    pages = [(blob, record.first_page - 1 + i, r) for i, r in enumerate(results)]
+    results = store.page_results(archive, [(p.sha256, p.source_page) for p in record.pages])
+    pages = [
+        (archive.blobs.path_for(p.sha256), p.source_page - 1, r)
+        for p, r in zip(record.pages, results, strict=True)
+    ]
     md = record.metadata()
     info = {"title": record.title, "language": "vi"}
     if isinstance(md.get("trich_yeu"), str):
@@ -152,13 +159,13 @@ def export_dossier(archive: Archive, code: str, to: Path, clearance: AccessLevel
                 en=f"No dossier with code {code!r} in the archive.",
             )
         details = dict(dossier.details or {})
-        ids = list(
-            s.scalars(
-                select(Document.id)
-                .where(Document.dossier_id == dossier.id)
-                .order_by(Document.source_path, Document.first_page)
+        found = s.execute(
+            select(Document.id, Document.source_path, Document.first_page).where(
+                Document.dossier_id == dossier.id
             )
-        )
+        ).all()
+    # In the order of the scans (natural order, as the batch was read), then of their pages.
+    ids = [r[0] for r in sorted(found, key=lambda r: (natural_key(r[1]), r[2]))]
     # Ordinals count every document of the dossier, so a hidden one leaves no visible trace
     # other than a gap; hidden documents are neither written nor counted.
     records = [store.document(archive, i) for i in ids]

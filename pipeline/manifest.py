@@ -21,7 +21,7 @@ PageRanges = tuple[tuple[int, int], ...]
 _TEXT_KEYS = ("phong", "muc_luc", "hop", "ho_so_code", "ho_so_title", "thoi_gian")
 _KEYS = (
     *_TEXT_KEYS, "thoi_han_bao_quan", "che_do_su_dung", "do_mat_mac_dinh", "tuyet_mat_approved",
-    "tuyet_mat_approval", "page_ranges",
+    "tuyet_mat_approval", "moi_tep_mot_van_ban", "page_ranges",
 )  # fmt: skip
 _MODES = ("Công khai", "Sử dụng có điều kiện", "Hạn chế sử dụng", "Mật")
 """Chế độ sử dụng (access regime) as the archival standard names them."""
@@ -55,8 +55,11 @@ class Manifest:
     """Explicit approval to digitize Tuyệt mật material (refused without it)."""
     tuyet_mat_approval: str | None = None
     """The approval's reference ("Quyết định số ... ngày ...")."""
+    moi_tep_mot_van_ban: bool = False
+    """Each scanned file is one document: the single-page scans of a folder are not joined."""
     page_ranges: Mapping[str, PageRanges] = field(default_factory=dict)
-    """Scanned file (path within the batch) -> documents' 1-based inclusive page ranges."""
+    """Documents' 1-based inclusive page ranges of a scanned file (path within the batch), or
+    of a folder ("." for the batch folder), whose scans are then read as one run of pages."""
 
     @property
     def access_level(self) -> AccessLevel:
@@ -148,17 +151,21 @@ class _Reader:
         values["thoi_han_bao_quan"] = self.retention(data.get("thoi_han_bao_quan"))
         values["che_do_su_dung"] = self.mode(data.get("che_do_su_dung"))
         values["do_mat_mac_dinh"] = self.secrecy(data.get("do_mat_mac_dinh"))
-        approved = data.get("tuyet_mat_approved", False)
-        if not isinstance(approved, bool):
-            raise self.fail(
-                "tuyet_mat_approved",
-                f"phải là true hoặc false, không phải {approved!r}.",
-                f"must be true or false, not {approved!r}.",
-            )
-        values["tuyet_mat_approved"] = approved
+        values["tuyet_mat_approved"] = self.flag(data, "tuyet_mat_approved")
+        values["moi_tep_mot_van_ban"] = self.flag(data, "moi_tep_mot_van_ban")
         values["tuyet_mat_approval"] = self.text_value(data, "tuyet_mat_approval")
         values["page_ranges"] = self.page_ranges(data.get("page_ranges", {}))
         return Manifest(path=self.path, **values)  # type: ignore[arg-type]
+
+    def flag(self, data: Mapping[str, object], key: str) -> bool:
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(
+                key,
+                f"phải là true hoặc false, không phải {value!r}.",
+                f"must be true or false, not {value!r}.",
+            )
+        return value
 
     def text_value(self, data: Mapping[str, object], key: str) -> str | None:
         value = data.get(key)
@@ -224,10 +231,7 @@ class _Reader:
                 'phải là một bảng [page_ranges] dạng "tệp" = [[1, 3], [4, 7]].',
                 'must be a [page_ranges] table of "file" = [[1, 3], [4, 7]].',
             )
-        out = {}
-        for name, ranges in value.items():
-            out[name.replace("\\", "/").removeprefix("./")] = self.ranges(name, ranges)
-        return out
+        return {batch_path(name): self.ranges(name, ranges) for name, ranges in value.items()}
 
     def ranges(self, name: str, value: object) -> PageRanges:
         def bad(why_vi: str, why_en: str) -> ManifestError:
@@ -263,6 +267,15 @@ class _Reader:
                 )
             out.append((first, last))
         return tuple(out)
+
+
+def batch_path(name: str) -> str:
+    """A file or folder as the manifest names it, spelled as the batch lists it ("." = the
+    batch folder): forward slashes, no leading "./", no trailing "/"."""
+    path = name.replace("\\", "/").strip()
+    while path.startswith("./"):
+        path = path[2:]
+    return path.rstrip("/") or "."
 
 
 def _pair(item: object) -> tuple[int, int] | None:

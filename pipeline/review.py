@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from archive_store.db import Archive
-from archive_store.models import Document, Page
+from archive_store.models import DocumentPage, Page
 
 
 @dataclass(frozen=True)
@@ -23,12 +23,11 @@ def pages_to_review(archive: Archive, limit: int | None = None) -> list[ReviewIt
     """Pages flagged needs_review, lowest confidence first."""
     with archive.session() as s:
         q = (
-            select(Page, Document.id, Document.source_path)
+            select(Page, DocumentPage.document_id, DocumentPage.source_path)
             .outerjoin(
-                Document,
-                (Document.sha256 == Page.sha256)
-                & (Page.source_page >= Document.first_page)
-                & (Page.source_page <= Document.last_page),
+                DocumentPage,
+                (DocumentPage.sha256 == Page.sha256)
+                & (DocumentPage.source_page == Page.source_page),
             )
             .where(Page.needs_review)
             .order_by(Page.mean_confidence, Page.id)

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import functools
 import os
+import posixpath
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from rapidfuzz import process
 
 from archive_store import store
 from archive_store.blobs import sha256_file
 from archive_store.db import Archive
-from archive_store.records import FailureRecord
+from archive_store.records import FailureRecord, PageRef
 from ocr.loader import DEFAULT_MAX_PIXELS, inspect_scan
 from ocr.page import ocr_page
 from ocr.tesseract import check_tesseract
 from ocr.types import PageResult
 from pipeline import indexing
 from pipeline.discover import PageTask, discover
-from pipeline.documents import build_file_documents
+from pipeline.documents import Stream, build_documents
 from pipeline.executor import make_executor
 from pipeline.manifest import Manifest, find_manifest, load_manifest
 from sohoa.access import AccessLevel
@@ -93,7 +96,6 @@ class _File:
     rel_path: str
     sha256: str
     pages: int
-    outstanding: int = 0
 
 
 def ingest(
@@ -118,7 +120,13 @@ def ingest(
         )
 
     # Triage: hash, identify and keep each original before any OCR.
-    files, duplicates, failed_files = _triage(archive, batch_id, batch_dir)
+    paths = discover(batch_dir)
+    if manifest:
+        _check_manifest_paths(manifest, [p.relative_to(batch_dir).as_posix() for p in paths])
+    files, duplicates, failed_files = _triage(archive, batch_id, batch_dir, paths)
+    streams = plan_streams(list(files.values()), manifest)
+    stream_of = {ref.sha256: i for i, st in enumerate(streams) for ref in st.pages}
+    outstanding = [0] * len(streams)
     tasks: list[PageTask] = []
     skipped = sum(pages for _, _, pages in duplicates)
     for f in files.values():
@@ -127,11 +135,13 @@ def ingest(
         for n in range(1, f.pages + 1):
             if n not in already:
                 tasks.append(PageTask(archive.blobs.path_for(f.sha256), f.rel_path, f.sha256, n))
-                f.outstanding += 1
+                outstanding[stream_of[f.sha256]] += 1
     total = skipped + len(tasks) + failed_files
 
-    # Per-page work in workers; the parent alone writes, one transaction per page.
+    # Per-page work in workers; the parent alone writes, one transaction per page. A stream's
+    # documents are cut as soon as its last page is in.
     done = failed = refused = 0
+    built: set[int] = set()
     started = time.monotonic()
     executor = make_executor(options.workers)
     work = functools.partial(_ocr_task, lang=options.lang, max_pixels=options.max_pixels)
@@ -148,23 +158,20 @@ def ingest(
             failed += 1
             vi, en = _explain(outcome.error, task)
             store.record_failure(archive, batch_id, task.rel_path, task.source_page, vi, en)
-        f = files[task.sha256]
-        f.outstanding -= 1
-        if f.outstanding == 0:
-            refused += build_file_documents(
-                archive, batch_id, f.sha256, f.rel_path, f.pages, manifest, dossier_id
-            )
+        i = stream_of[task.sha256]
+        outstanding[i] -= 1
+        if outstanding[i] == 0:
+            refused += build_documents(archive, batch_id, streams[i], manifest, dossier_id)
+            built.add(i)
         if on_progress:
             elapsed = time.monotonic() - started
             on_progress(Progress(done + skipped + failed + failed_files, total, elapsed))
 
-    # Files whose pages were all stored earlier may lack documents (a crash in between).
-    have_docs = store.batch_document_shas(archive, batch_id)
-    for f in files.values():
-        if f.sha256 not in have_docs:
-            refused += build_file_documents(
-                archive, batch_id, f.sha256, f.rel_path, f.pages, manifest, dossier_id
-            )
+    # Streams with nothing left to read are cut again too: an earlier run may have stopped
+    # before cutting them, or the manifest's page ranges may have changed since.
+    for i, stream in enumerate(streams):
+        if i not in built:
+            refused += build_documents(archive, batch_id, stream, manifest, dossier_id)
     doc_ids = tuple(store.batch_document_ids(archive, batch_id))
     note = indexing.update(archive, doc_ids)
     store.finish_batch(archive, batch_id)
@@ -201,8 +208,80 @@ def _manifest(batch_dir: Path, explicit: Path | None) -> Manifest | None:
     return manifest
 
 
+def plan_streams(files: Sequence[_File], manifest: Manifest | None) -> list[Stream]:
+    """How the batch's files are read into documents, in the batch's order.
+
+    A multi-page file is cut on its own. The single-page scans that follow one another in a
+    folder are one run of pages, cut into documents by first- and last-page cues, so that a
+    dossier delivered as page images becomes its documents. A folder given page ranges in the
+    manifest is one run of all its pages; `moi_tep_mot_van_ban` keeps every file on its own.
+    """
+    ranges = manifest.page_ranges if manifest else {}
+    alone = manifest.moi_tep_mot_van_ban if manifest else False
+    groups: dict[tuple[str, str], list[_File]] = {}
+    previous: tuple[str, str] | None = None
+    for f in files:
+        folder = posixpath.dirname(f.rel_path) or "."
+        if folder in ranges:
+            key = ("folder", folder)
+        elif f.pages == 1 and not alone and f.rel_path not in ranges:
+            key = (
+                previous
+                if previous and previous[0] == f"run:{folder}"
+                else (f"run:{folder}", f.rel_path)
+            )
+        else:
+            key = ("file", f.rel_path)
+        groups.setdefault(key, []).append(f)
+        previous = key
+    streams = []
+    for (kind, name), members in groups.items():
+        pages = tuple(
+            PageRef(f.sha256, n, f.rel_path) for f in members for n in range(1, f.pages + 1)
+        )
+        if kind == "folder":
+            streams.append(Stream(name, pages, ranges[name]))
+        elif kind == "file":
+            streams.append(Stream(name, pages, ranges.get(name)))
+        else:
+            streams.append(Stream(name if len(members) == 1 else kind[4:], pages))
+    return streams
+
+
+def _check_manifest_paths(manifest: Manifest, rel_paths: Sequence[str]) -> None:
+    """Every file or folder the manifest's page ranges name must be in the batch."""
+    files = set(rel_paths)
+    folders = {posixpath.dirname(r) or "." for r in rel_paths}
+    for name in manifest.page_ranges:
+        if name in folders:
+            inside = sorted(
+                r for r in files if posixpath.dirname(r) == name and r in manifest.page_ranges
+            )
+            if inside:
+                raise ManifestError(
+                    vi=f"{_where(manifest)}: page_ranges cho cả thư mục {name!r} và tệp "
+                    f"{inside[0]!r} trong đó; chỉ ghi một trong hai.",
+                    en=f"{_where(manifest)}: page_ranges given for the folder {name!r} and for "
+                    f"the file {inside[0]!r} in it; give only one of them.",
+                )
+        elif name not in files:
+            near = process.extractOne(name, sorted(files | folders), score_cutoff=70)
+            hint_vi = f" Có phải ý bạn là {near[0]!r}?" if near else ""
+            hint_en = f" Did you mean {near[0]!r}?" if near else ""
+            raise ManifestError(
+                vi=f"{_where(manifest)}: page_ranges nêu {name!r}, nhưng lô không có tệp hay "
+                f"thư mục đó.{hint_vi}",
+                en=f"{_where(manifest)}: page_ranges names {name!r}, which is neither a file nor "
+                f"a folder of the batch.{hint_en}",
+            )
+
+
+def _where(manifest: Manifest) -> str:
+    return manifest.path.name if manifest.path else "sohoa.toml"
+
+
 def _triage(
-    archive: Archive, batch_id: int, batch_dir: Path
+    archive: Archive, batch_id: int, batch_dir: Path, paths: Sequence[Path]
 ) -> tuple[dict[str, _File], list[tuple[str, str, int]], int]:
     """Hash, identify and store each scan; unreadable files become failures.
 
@@ -212,7 +291,7 @@ def _triage(
     files: dict[str, _File] = {}
     duplicates: list[tuple[str, str, int]] = []
     failed = 0
-    for path in discover(batch_dir):
+    for path in paths:
         rel = path.relative_to(batch_dir).as_posix()
         try:
             info = inspect_scan(path)

@@ -447,7 +447,7 @@ def split_dossier(
     n = len(pages)
     if n == 0:
         return []
-    ranges = _check_fixed(fixed or (), n)
+    ranges = check_ranges(fixed or (), n)
     out: list[range] = []
     cursor = 0
     for first, last in ranges:
@@ -473,15 +473,19 @@ def _starts(before: PageCues, page: PageCues) -> bool:
     return before.last_score >= 1.0 and page.first_score >= START_AFTER_END
 
 
-def _check_fixed(fixed: Sequence[tuple[int, int]], n: int) -> list[tuple[int, int]]:
+def check_ranges(
+    fixed: Sequence[tuple[int, int]], n: int, name: str | None = None
+) -> list[tuple[int, int]]:
+    """The manifest's page ranges, sorted; ManifestError when one does not fit `n` pages."""
     ranges = sorted((int(a), int(b)) for a, b in fixed)
+    key = f"page_ranges, {name!r}" if name else "page_ranges"
     previous = 0
     for first, last in ranges:
         if not 1 <= first <= last <= n or first <= previous:
             raise ManifestError(
-                vi=f"page_ranges: khoảng trang [{first}, {last}] không hợp lệ cho tệp {n} trang"
+                vi=f"{key}: khoảng trang [{first}, {last}] không hợp lệ cho {n} trang quét"
                 " (các khoảng phải nằm trong 1..số trang, đầu ≤ cuối, không chồng nhau).",
-                en=f"page_ranges: page range [{first}, {last}] is invalid for a {n}-page file"
+                en=f"{key}: page range [{first}, {last}] is invalid for a {n}-page scan"
                 " (ranges must lie within 1..page count, first <= last, without overlaps).",
             )
         previous = last

@@ -37,7 +37,7 @@ def document_view(record: DocumentRecord) -> dict:
         "pages": [
             {
                 "page": i + 1,
-                "source_file": record.source_path,
+                "source_file": p.source_path,
                 "source_page": p.source_page,
                 "text": p.text,
                 "mean_confidence": round(p.mean_confidence, 2),

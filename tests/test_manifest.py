@@ -57,6 +57,15 @@ def test_full_manifest(tmp_path: Path) -> None:
     assert json.loads(json.dumps(m.as_dict()))["page_ranges"]["hoso05.pdf"][1] == [4, 7]
 
 
+def test_folders_are_named_as_the_batch_lists_them(tmp_path: Path) -> None:
+    text = 'moi_tep_mot_van_ban = true\n[page_ranges]\n"./anh/" = [[1, 2]]\n"./" = [[1, 1]]\n'
+    m = load_manifest(write(tmp_path, text))
+    assert m.page_ranges == {"anh": ((1, 2),), ".": ((1, 1),)}
+    assert m.moi_tep_mot_van_ban is True
+    err = error(tmp_path, "\nmoi_tep_mot_van_ban = 1\n")
+    assert "dòng 2" in err.vi and "moi_tep_mot_van_ban" in err.vi
+
+
 def test_every_key_is_optional(tmp_path: Path) -> None:
     m = load_manifest(write(tmp_path, ""))
     assert m == Manifest(path=m.path)

@@ -53,6 +53,17 @@ def test_character_error_rate_on_the_sample_batch(
     assert cer(expected, text) <= (0.02 if degraded else 0.01)
 
 
+def test_each_sample_file_is_one_document(sample_archive: Path) -> None:
+    # The single-page scans 02-03 and 05-06 are read as runs of pages; their first-page cues
+    # keep them apart.
+    with Archive(sample_archive, create=False) as archive:
+        docs = [
+            [(p.source_path, p.source_page) for p in d.pages] for d in store.iter_documents(archive)
+        ]
+    expected = [[(name, p["source_page"]) for p in t["pages"]] for name, t in TRUTH.items()]
+    assert sorted(docs) == sorted(expected)
+
+
 def test_a_secret_document_is_hidden_from_public_search(sample_archive: Path) -> None:
     secret = next(n for n, t in TRUTH.items() if t["metadata"].get("do_mat"))
     phrase = " ".join(TRUTH[secret]["metadata"]["trich_yeu"].split()[:4])

@@ -6,10 +6,13 @@ import errno
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, func, select, text, update
 
 from archive_store import store
 from archive_store.blobs import BlobStore, sha256_file, storage_error
-from archive_store.db import Archive
+from archive_store.db import Archive, schema_version
+from archive_store.models import DocumentPage, Meta
+from archive_store.records import PageRef
 from archive_store.words import decode_words, encode_words
 from ocr.types import CleanupReport, PageResult, Word
 from sohoa.errors import ArchiveError, NotFound
@@ -73,13 +76,16 @@ def test_documents_keep_their_ids_and_corrections_win(archive: Archive) -> None:
     sha = "ef" * 32
     for n in (1, 2, 3):
         store.save_page(archive, sha, n, page(f"trang {n}"))
+    refs = [PageRef(sha, n, "hs.tif") for n in (1, 2, 3)]
     docs = [
-        store.NewDocument(1, 2, "Đề án 10-ĐA/TU", {"so": {"value": "10", "confidence": 0.9}}, 0),
-        store.NewDocument(3, 3, "Thông báo", {}, 1),
+        store.NewDocument(
+            tuple(refs[:2]), "Đề án 10-ĐA/TU", {"so": {"value": "10", "confidence": 0.9}}, 0
+        ),
+        store.NewDocument((refs[2],), "Thông báo", {}, 1),
     ]
-    ids = store.replace_file_documents(archive, batch, sha, "hs.tif", docs)
+    ids = store.replace_documents(archive, batch, refs, docs)
     store.add_correction(archive, ids[0], "so", "11", "thu.nguyen")
-    again = store.replace_file_documents(archive, batch, sha, "hs.tif", docs)
+    again = store.replace_documents(archive, batch, refs, docs)
     assert again == ids
     rec = store.document(archive, ids[0])
     assert [p.text for p in rec.pages] == ["trang 1", "trang 2"]
@@ -88,6 +94,70 @@ def test_documents_keep_their_ids_and_corrections_win(archive: Archive) -> None:
     assert [d.id for d in store.iter_documents(archive, chunk=1)] == ids
     with pytest.raises(NotFound):
         store.document(archive, 999)
+
+
+def test_a_document_runs_across_page_images_and_is_cut_again_in_place(archive: Archive) -> None:
+    batch = store.upsert_batch(archive, Path("/tmp/hop-4"))
+    refs = [PageRef(f"{n:02d}" * 32, 1, f"hs/{n:02d}.jpg") for n in range(1, 6)]
+    for n, ref in enumerate(refs, 1):
+        store.save_page(archive, ref.sha256, 1, page(f"trang {n}"))
+    first = store.replace_documents(
+        archive,
+        batch,
+        refs,
+        [
+            store.NewDocument(tuple(refs[:3]), "Đề án", {}, 0),
+            store.NewDocument(tuple(refs[3:]), "Thông báo", {}, 0),
+        ],
+    )
+    rec = store.document(archive, first[0])
+    assert [(p.source_path, p.source_page, p.text) for p in rec.pages] == [
+        ("hs/01.jpg", 1, "trang 1"),
+        ("hs/02.jpg", 1, "trang 2"),
+        ("hs/03.jpg", 1, "trang 3"),
+    ]
+    assert rec.source_runs() == [("hs/01.jpg", 1, 1), ("hs/02.jpg", 1, 1), ("hs/03.jpg", 1, 1)]
+    # Cut again: the first document now ends earlier, a new one starts on page 3 and the
+    # second one, which started on page 4, is gone with its listed pages.
+    again = store.replace_documents(
+        archive,
+        batch,
+        refs,
+        [
+            store.NewDocument(tuple(refs[:2]), "Đề án", {}, 0),
+            store.NewDocument(tuple(refs[2:]), "Báo cáo", {}, 0),
+        ],
+    )
+    assert again[0] == first[0] and first[1] not in again
+    assert [p.text for p in store.document(archive, again[0]).pages] == ["trang 1", "trang 2"]
+    assert len(store.document(archive, again[1]).pages) == 3
+    assert store.status(archive).documents == 2
+    with archive.session() as s:
+        assert s.scalar(select(func.count(DocumentPage.id))) == 5
+
+
+def test_an_archive_of_schema_1_gets_its_documents_pages_listed(archive: Archive) -> None:
+    batch = store.upsert_batch(archive, Path("/tmp/hop-5"))
+    sha = "ab" * 32
+    refs = [PageRef(sha, n, "hs.tif") for n in (1, 2, 3)]
+    for ref in refs:
+        store.save_page(archive, sha, ref.source_page, page(f"trang {ref.source_page}"))
+    ids = store.replace_documents(
+        archive,
+        batch,
+        refs,
+        [store.NewDocument(tuple(refs[:2]), "A", {}, 0), store.NewDocument((refs[2],), "B", {}, 0)],
+    )
+    # What version 1 wrote: documents as page ranges, no document_page table.
+    with archive.session() as s:
+        s.execute(delete(DocumentPage))
+        s.execute(text("drop table document_page"))
+        s.execute(update(Meta).where(Meta.key == "schema_version").values(value="1"))
+    with Archive(archive.root, db_url=archive.db_url) as upgraded:
+        assert schema_version(upgraded) == 2
+        assert [p.text for p in store.document(upgraded, ids[0]).pages] == ["trang 1", "trang 2"]
+        assert [p.text for p in store.document(upgraded, ids[1]).pages] == ["trang 3"]
+        assert store.document(upgraded, ids[1]).pages[0].source_path == "hs.tif"
 
 
 def test_blobs_are_content_addressed_read_only_and_verified(tmp_path: Path) -> None:
@@ -141,13 +211,10 @@ def test_changed_since_names_documents_stored_or_corrected_later(archive: Archiv
     batch = store.upsert_batch(archive, Path("/tmp/hop-3"))
     store.save_page(archive, "aa" * 32, 1, page())
     store.save_page(archive, "bb" * 32, 1, page())
-    (old,) = store.replace_file_documents(
-        archive, batch, "aa" * 32, "a.png", [store.NewDocument(1, 1, "A", {}, 0)]
-    )
+    a, b = PageRef("aa" * 32, 1, "a.png"), PageRef("bb" * 32, 1, "b.png")
+    (old,) = store.replace_documents(archive, batch, [a], [store.NewDocument((a,), "A", {}, 0)])
     mark = utcnow()
-    (new,) = store.replace_file_documents(
-        archive, batch, "bb" * 32, "b.png", [store.NewDocument(1, 1, "B", {}, 0)]
-    )
+    (new,) = store.replace_documents(archive, batch, [b], [store.NewDocument((b,), "B", {}, 0)])
     assert store.changed_since(archive, mark) == [new]
     store.add_correction(archive, old, "so", "3", "an")
     assert store.changed_since(archive, mark) == [old, new]

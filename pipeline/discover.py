@@ -31,7 +31,8 @@ def natural_key(text: str) -> tuple:
 
 
 def discover(batch_dir: Path) -> list[Path]:
-    """Every candidate scan under the folder, recursively, in natural order.
+    """Every candidate scan under the folder, recursively, in natural order: a folder's files
+    together, then its subfolders, as a file manager lists them.
 
     Hidden files, sidecar text (ground truth, notes) and the manifest are left out; anything else
     is offered to the loader, which reports files it cannot read as failures.
@@ -51,4 +52,8 @@ def discover(batch_dir: Path) -> list[Path]:
         if path.suffix.lower() in _IGNORED_SUFFIXES:
             continue
         found.append(path)
-    return sorted(found, key=lambda p: natural_key(p.relative_to(batch_dir).as_posix()))
+    return sorted(found, key=lambda p: _place(p.relative_to(batch_dir)))
+
+
+def _place(rel: Path) -> tuple:
+    return tuple(natural_key(part) for part in rel.parent.parts), natural_key(rel.name)

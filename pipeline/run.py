@@ -8,6 +8,7 @@ import posixpath
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 from rapidfuzz import process
@@ -218,33 +219,28 @@ def plan_streams(files: Sequence[_File], manifest: Manifest | None) -> list[Stre
     """
     ranges = manifest.page_ranges if manifest else {}
     alone = manifest.moi_tep_mot_van_ban if manifest else False
-    groups: dict[tuple[str, str], list[_File]] = {}
-    previous: tuple[str, str] | None = None
-    for f in files:
+
+    def kind(f: _File) -> tuple[str, str]:
         folder = posixpath.dirname(f.rel_path) or "."
         if folder in ranges:
-            key = ("folder", folder)
-        elif f.pages == 1 and not alone and f.rel_path not in ranges:
-            key = (
-                previous
-                if previous and previous[0] == f"run:{folder}"
-                else (f"run:{folder}", f.rel_path)
-            )
-        else:
-            key = ("file", f.rel_path)
-        groups.setdefault(key, []).append(f)
-        previous = key
+            return "folder", folder
+        if f.pages == 1 and not alone and f.rel_path not in ranges:
+            return "run", folder
+        return "file", f.rel_path
+
+    # Discovery lists a folder's files together (see discover), so each group is contiguous.
     streams = []
-    for (kind, name), members in groups.items():
+    for (what, name), group in groupby(files, kind):
+        members = list(group)
         pages = tuple(
             PageRef(f.sha256, n, f.rel_path) for f in members for n in range(1, f.pages + 1)
         )
-        if kind == "folder":
+        if what == "folder":
             streams.append(Stream(name, pages, ranges[name]))
-        elif kind == "file":
-            streams.append(Stream(name, pages, ranges.get(name)))
+        elif what == "run" and len(members) > 1:
+            streams.append(Stream(name, pages))
         else:
-            streams.append(Stream(name if len(members) == 1 else kind[4:], pages))
+            streams.append(Stream(members[0].rel_path, pages, ranges.get(members[0].rel_path)))
     return streams
 
 

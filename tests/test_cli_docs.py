@@ -34,3 +34,4 @@ def test_the_readme_manifest_example_is_valid(tmp_path: Path) -> None:
     manifest = load_manifest(tmp_path / "sohoa.toml")
     assert manifest.ho_so_code == "TU-BG.01.12.05"
     assert manifest.page_ranges["ho-so-0117.pdf"] == ((1, 3), (4, 9), (10, 10))
+    assert manifest.page_ranges["hoso-07"] == ((1, 2), (3, 3), (4, 6))

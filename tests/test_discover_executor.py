@@ -12,11 +12,23 @@ from sohoa.errors import InputError
 
 
 def test_natural_order_puts_trang2_before_trang10(tmp_path: Path) -> None:
-    for name in ["trang10.png", "trang2.png", "Trang1.png", "hop1/trang3.png", "a/trang11.tif"]:
+    names = ["trang10.png", "trang2.png", "Trang1.png", "hop1/trang3.png", "a/trang11.tif"]
+    names += ["hop1/c.png", "hop1/b/x.png", "hop1/a.png"]
+    for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
     found = [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path)]
-    assert found == ["a/trang11.tif", "hop1/trang3.png", "Trang1.png", "trang2.png", "trang10.png"]
+    # A folder's files together (a dossier's page images stay in a row), then its subfolders.
+    assert found == [
+        "Trang1.png",
+        "trang2.png",
+        "trang10.png",
+        "a/trang11.tif",
+        "hop1/a.png",
+        "hop1/c.png",
+        "hop1/trang3.png",
+        "hop1/b/x.png",
+    ]
     assert natural_key("trang2") < natural_key("trang10")
 
 

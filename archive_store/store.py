@@ -35,6 +35,10 @@ from archive_store.words import decode_words, encode_words
 from ocr.types import CleanupReport, PageResult, Word
 from sohoa.errors import NotFound
 
+IN_CHUNK = 500
+"""Values per IN (...) list: a folder of thousands of page images is thousands of files, and
+SQLite and PostgreSQL limit the parameters of one statement."""
+
 
 def upsert_batch(archive: Archive, path: Path, manifest: dict | None = None) -> int:
     """The batch for this folder: the existing one when the folder was ingested before."""
@@ -130,6 +134,19 @@ def page_text(archive: Archive, sha256: str, source_page: int) -> str:
     return text or ""
 
 
+def page_content(archive: Archive, sha256: str, source_page: int) -> tuple[str, tuple[Word, ...]]:
+    """A stored page's text and words (with boxes), in one read."""
+    with archive.session() as s:
+        row = s.execute(
+            select(Page.text, Page.words).where(
+                Page.sha256 == sha256, Page.source_page == source_page
+            )
+        ).first()
+    if row is None:
+        raise _no_page(sha256, source_page)
+    return row.text, decode_words(row.words)
+
+
 def purge_pages(archive: Archive, keys: Iterable[tuple[str, int]]) -> None:
     """Delete what OCR read of these pages (material that may not be kept)."""
     with archive.session() as s:
@@ -150,11 +167,15 @@ def page_words(archive: Archive, sha256: str, source_page: int) -> tuple[Word, .
             select(Page.words).where(Page.sha256 == sha256, Page.source_page == source_page)
         )
     if blob is None:
-        raise NotFound(
-            vi=f"Không có trang {source_page} của tệp {sha256[:12]}.",
-            en=f"No page {source_page} of file {sha256[:12]}.",
-        )
+        raise _no_page(sha256, source_page)
     return decode_words(blob)
+
+
+def _no_page(sha256: str, source_page: int) -> NotFound:
+    return NotFound(
+        vi=f"Không có trang {source_page} của tệp {sha256[:12]}.",
+        en=f"No page {source_page} of file {sha256[:12]}.",
+    )
 
 
 def page_results(archive: Archive, keys: Sequence[tuple[str, int]]) -> list[PageResult]:
@@ -289,13 +310,16 @@ def replace_documents(
     shas = {r.sha256 for r in scope}
     with archive.session() as s:
         existing: dict[tuple[str, int], Document] = {}
-        for old in s.scalars(select(Document).where(Document.sha256.in_(shas))):
-            if (old.sha256, old.first_page) in keys:
-                existing[old.sha256, old.first_page] = old
-        holding = select(DocumentPage.document_id).where(DocumentPage.sha256.in_(shas))
-        for old in s.scalars(select(Document).where(Document.id.in_(holding))):
-            if any((p.sha256, p.source_page) in keys for p in old.pages):
-                existing.setdefault((old.sha256, old.first_page), old)
+        ordered = sorted(shas)
+        for start in range(0, len(ordered), IN_CHUNK):
+            part = ordered[start : start + IN_CHUNK]
+            for old in s.scalars(select(Document).where(Document.sha256.in_(part))):
+                if (old.sha256, old.first_page) in keys:
+                    existing[old.sha256, old.first_page] = old
+            holding = select(DocumentPage.document_id).where(DocumentPage.sha256.in_(part))
+            for old in s.scalars(select(Document).where(Document.id.in_(holding))):
+                if any((p.sha256, p.source_page) in keys for p in old.pages):
+                    existing.setdefault((old.sha256, old.first_page), old)
         ids: list[int] = []
         for new in documents:
             first = new.pages[0]

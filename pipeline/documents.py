@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from archive_store import store
 from archive_store.db import Archive
@@ -67,13 +68,7 @@ def build_documents(
     present = [(n, r) for n, r in enumerate(stream.pages, 1) if r.source_page in stored[r.sha256]]
     if not present:
         return 0
-    pages = [
-        PageText(
-            text=store.page_text(archive, r.sha256, r.source_page),
-            words=store.page_words(archive, r.sha256, r.source_page),
-        )
-        for _, r in present
-    ]
+    pages = _StoredPages(archive, [r for _, r in present])
     if stream.fixed:
         ranges = split_dossier(pages, fixed=_present_ranges(stream, [n for n, _ in present]))
     elif len(stream.pages) > 1:
@@ -107,6 +102,30 @@ def build_documents(
             store.forget_file(archive, sha)
     store.replace_documents(archive, batch_id, stream.pages, documents, dossier_id=dossier_id)
     return len(refused)
+
+
+class _StoredPages(Sequence[PageText]):
+    """A stream's stored pages, read from the store when asked for: a box of thousands of page
+    images is cut without holding every page's words in memory at once."""
+
+    def __init__(self, archive: Archive, refs: Sequence[PageRef]) -> None:
+        self._archive, self._refs = archive, refs
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    @overload
+    def __getitem__(self, index: int) -> PageText: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[PageText]: ...
+
+    def __getitem__(self, index: int | slice) -> PageText | list[PageText]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        ref = self._refs[index]
+        text, words = store.page_content(self._archive, ref.sha256, ref.source_page)
+        return PageText(text=text, words=words)
 
 
 def _present_ranges(stream: Stream, ordinals: list[int]) -> list[tuple[int, int]]:

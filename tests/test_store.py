@@ -96,7 +96,10 @@ def test_documents_keep_their_ids_and_corrections_win(archive: Archive) -> None:
         store.document(archive, 999)
 
 
-def test_a_document_runs_across_page_images_and_is_cut_again_in_place(archive: Archive) -> None:
+def test_a_document_runs_across_page_images_and_is_cut_again_in_place(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "IN_CHUNK", 2)  # the files are looked up two at a time
     batch = store.upsert_batch(archive, Path("/tmp/hop-4"))
     refs = [PageRef(f"{n:02d}" * 32, 1, f"hs/{n:02d}.jpg") for n in range(1, 6)]
     for n, ref in enumerate(refs, 1):

@@ -293,13 +293,21 @@ class NewDocument:
             raise ValueError("a document has at least one page")
 
 
+@dataclasses.dataclass(frozen=True)
+class Replaced:
+    ids: list[int]
+    """The documents, in the order given."""
+    removed: list[int]
+    """Documents that no longer exist (to take out of the search index)."""
+
+
 def replace_documents(
     archive: Archive,
     batch_id: int,
     scope: Sequence[PageRef],
     documents: Sequence[NewDocument],
     dossier_id: int | None = None,
-) -> list[int]:
+) -> Replaced:
     """Set the documents cut from a run of pages (one scanned file, or a folder's page images).
 
     A document keeps its id while it starts on the same page. Documents that started on, or
@@ -340,10 +348,12 @@ def replace_documents(
             _set_pages(doc, new.pages)
             s.flush()
             ids.append(doc.id)
+        removed = []
         for stale in existing.values():
             if not stale.corrections:
+                removed.append(stale.id)
                 s.delete(stale)
-        return ids
+        return Replaced(ids, removed)
 
 
 def _set_pages(doc: Document, pages: Sequence[PageRef]) -> None:

@@ -49,17 +49,26 @@ class Stream:
     """Documents' page ranges from the manifest, 1-based over `pages`."""
 
 
+@dataclass(frozen=True)
+class Cut:
+    """What cutting a stream did besides storing its documents."""
+
+    refused: int = 0
+    """Pages refused (Tuyệt mật without approval) and deleted again."""
+    removed: tuple[int, ...] = ()
+    """Documents of an earlier cut that no longer exist (to take out of the search index)."""
+
+
 def build_documents(
     archive: Archive,
     batch_id: int,
     stream: Stream,
     manifest: Manifest | None,
     dossier_id: int | None,
-) -> int:
+) -> Cut:
     """Cut the stored pages of a stream into documents and store them with their metadata.
 
-    Pages that are not stored (they failed) are left out. Returns the number of pages refused
-    (Tuyệt mật without approval) and deleted again.
+    Pages that are not stored (they failed) are left out.
     """
     stored: dict[str, set[int]] = {}
     for ref in stream.pages:
@@ -67,7 +76,7 @@ def build_documents(
             stored[ref.sha256] = store.stored_pages(archive, ref.sha256)
     present = [(n, r) for n, r in enumerate(stream.pages, 1) if r.source_page in stored[r.sha256]]
     if not present:
-        return 0
+        return Cut()
     pages = _StoredPages(archive, [r for _, r in present])
     if stream.fixed:
         ranges = split_dossier(pages, fixed=_present_ranges(stream, [n for n, _ in present]))
@@ -100,8 +109,8 @@ def build_documents(
     for sha in stored:
         if all(r.key in gone for r in stream.pages if r.sha256 == sha):
             store.forget_file(archive, sha)
-    store.replace_documents(archive, batch_id, stream.pages, documents, dossier_id=dossier_id)
-    return len(refused)
+    done = store.replace_documents(archive, batch_id, stream.pages, documents, dossier_id)
+    return Cut(len(refused), tuple(done.removed))
 
 
 class _StoredPages(Sequence[PageText]):

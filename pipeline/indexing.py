@@ -12,8 +12,9 @@ from pipeline.documents import indexed_documents, to_indexed
 from sohoa.i18n import t
 
 
-def update(archive: Archive, doc_ids: Sequence[int]) -> str | None:
-    """Add or replace these documents in the index; rebuild it when its schema is outdated.
+def update(archive: Archive, doc_ids: Sequence[int], removed: Sequence[int] = ()) -> str | None:
+    """Add or replace these documents in the index and take out those `removed` from the store;
+    rebuild the index when its schema is outdated.
 
     Returns a note for the user when the whole index had to be rebuilt.
     """
@@ -26,6 +27,8 @@ def update(archive: Archive, doc_ids: Sequence[int]) -> str | None:
             f"The search index was outdated and was rebuilt from the store ({count} documents).",
         )
     try:
+        if removed:
+            backend.delete(removed)
         backend.replace(indexed_documents(archive, doc_ids))
     finally:
         backend.close()

@@ -142,6 +142,7 @@ def ingest(
     # Per-page work in workers; the parent alone writes, one transaction per page. A stream's
     # documents are cut as soon as its last page is in.
     done = failed = refused = 0
+    removed: list[int] = []
     built: set[int] = set()
     started = time.monotonic()
     executor = make_executor(options.workers)
@@ -162,7 +163,9 @@ def ingest(
         i = stream_of[task.sha256]
         outstanding[i] -= 1
         if outstanding[i] == 0:
-            refused += build_documents(archive, batch_id, streams[i], manifest, dossier_id)
+            cut = build_documents(archive, batch_id, streams[i], manifest, dossier_id)
+            refused += cut.refused
+            removed += cut.removed
             built.add(i)
         if on_progress:
             elapsed = time.monotonic() - started
@@ -172,9 +175,11 @@ def ingest(
     # before cutting them, or the manifest's page ranges may have changed since.
     for i, stream in enumerate(streams):
         if i not in built:
-            refused += build_documents(archive, batch_id, stream, manifest, dossier_id)
+            cut = build_documents(archive, batch_id, stream, manifest, dossier_id)
+            refused += cut.refused
+            removed += cut.removed
     doc_ids = tuple(store.batch_document_ids(archive, batch_id))
-    note = indexing.update(archive, doc_ids)
+    note = indexing.update(archive, doc_ids, removed=removed)
     store.finish_batch(archive, batch_id)
     return IngestReport(
         batch_id=batch_id,

@@ -167,6 +167,13 @@ def test_manifest_ranges_for_the_folder_cut_it_again_without_ocr(
     assert files_of(archive, first[names[0]]) == names[:3]
     code, _ = cli("show", str(first[names[2]]), "--archive", str(archive))
     assert code == 7
+    # The index follows: the page of the document that is gone is found in the one holding it.
+    phrase = unique_phrase(1, 0)
+    code, found = cli("search", f'"{phrase}"', "--archive", str(archive), "--json")
+    assert isinstance(found, dict) and [h["doc_id"] for h in found["hits"]] == [first[names[0]]]
+    assert [p["page"] for p in found["hits"][0]["pages"]] == [3]
+    code, _ = cli("reindex", "--verify", "--archive", str(archive))
+    assert code == 0
 
     manifest.write_text("moi_tep_mot_van_ban = true\n", encoding="utf-8")
     code, report = cli("ingest", str(new_batch), "--archive", str(archive), "--json")

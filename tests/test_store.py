@@ -83,9 +83,9 @@ def test_documents_keep_their_ids_and_corrections_win(archive: Archive) -> None:
         ),
         store.NewDocument((refs[2],), "Thông báo", {}, 1),
     ]
-    ids = store.replace_documents(archive, batch, refs, docs)
+    ids = store.replace_documents(archive, batch, refs, docs).ids
     store.add_correction(archive, ids[0], "so", "11", "thu.nguyen")
-    again = store.replace_documents(archive, batch, refs, docs)
+    again = store.replace_documents(archive, batch, refs, docs).ids
     assert again == ids
     rec = store.document(archive, ids[0])
     assert [p.text for p in rec.pages] == ["trang 1", "trang 2"]
@@ -112,7 +112,7 @@ def test_a_document_runs_across_page_images_and_is_cut_again_in_place(
             store.NewDocument(tuple(refs[:3]), "Đề án", {}, 0),
             store.NewDocument(tuple(refs[3:]), "Thông báo", {}, 0),
         ],
-    )
+    ).ids
     rec = store.document(archive, first[0])
     assert [(p.source_path, p.source_page, p.text) for p in rec.pages] == [
         ("hs/01.jpg", 1, "trang 1"),
@@ -131,9 +131,10 @@ def test_a_document_runs_across_page_images_and_is_cut_again_in_place(
             store.NewDocument(tuple(refs[2:]), "Báo cáo", {}, 0),
         ],
     )
-    assert again[0] == first[0] and first[1] not in again
-    assert [p.text for p in store.document(archive, again[0]).pages] == ["trang 1", "trang 2"]
-    assert len(store.document(archive, again[1]).pages) == 3
+    assert again.removed == [first[1]]
+    assert again.ids[0] == first[0] and first[1] not in again.ids
+    assert [p.text for p in store.document(archive, again.ids[0]).pages] == ["trang 1", "trang 2"]
+    assert len(store.document(archive, again.ids[1]).pages) == 3
     assert store.status(archive).documents == 2
     with archive.session() as s:
         assert s.scalar(select(func.count(DocumentPage.id))) == 5
@@ -150,7 +151,7 @@ def test_an_archive_of_schema_1_gets_its_documents_pages_listed(archive: Archive
         batch,
         refs,
         [store.NewDocument(tuple(refs[:2]), "A", {}, 0), store.NewDocument((refs[2],), "B", {}, 0)],
-    )
+    ).ids
     # What version 1 wrote: documents as page ranges, no document_page table.
     with archive.session() as s:
         s.execute(delete(DocumentPage))
@@ -215,9 +216,9 @@ def test_changed_since_names_documents_stored_or_corrected_later(archive: Archiv
     store.save_page(archive, "aa" * 32, 1, page())
     store.save_page(archive, "bb" * 32, 1, page())
     a, b = PageRef("aa" * 32, 1, "a.png"), PageRef("bb" * 32, 1, "b.png")
-    (old,) = store.replace_documents(archive, batch, [a], [store.NewDocument((a,), "A", {}, 0)])
+    (old,) = store.replace_documents(archive, batch, [a], [store.NewDocument((a,), "A", {}, 0)]).ids
     mark = utcnow()
-    (new,) = store.replace_documents(archive, batch, [b], [store.NewDocument((b,), "B", {}, 0)])
+    (new,) = store.replace_documents(archive, batch, [b], [store.NewDocument((b,), "B", {}, 0)]).ids
     assert store.changed_since(archive, mark) == [new]
     store.add_correction(archive, old, "so", "3", "an")
     assert store.changed_since(archive, mark) == [old, new]

@@ -95,7 +95,8 @@ def build_documents(
             _refuse_top_secret(archive, batch_id, refs)
             refused += refs
             continue
-        fallback = stream.name if len(ranges) == 1 and len(stream.pages) == 1 else place(refs)
+        whole_file = len(ranges) == 1 and len({r.sha256 for r in stream.pages}) == 1
+        fallback = refs[0].source_path if whole_file else place(refs)
         documents.append(
             store.NewDocument(
                 pages=refs,

@@ -112,13 +112,26 @@ def main() -> None:
     default=None,
     help="Batch manifest (default: sohoa.toml in the batch folder).",
 )
+@click.option(
+    "--scheduler",
+    envvar="SOHOA_SCHEDULER",
+    default=None,
+    help="Dask scheduler (tcp://host:8786): read the pages on that cluster's workers, which "
+    "share the archive's blob folder; the store is PostgreSQL (SOHOA_DB_URL) or local.",
+)
 @archive_options
 def ingest(
-    archive_dir: Path, as_json: bool, batch_dir: Path, workers: int, manifest: Path | None
+    archive_dir: Path,
+    as_json: bool,
+    batch_dir: Path,
+    workers: int,
+    manifest: Path | None,
+    scheduler: str | None,
 ) -> None:
     """OCR and store every scan under BATCH_DIR; run again to resume.
 
     Example: sohoa ingest /mnt/scans/hop-12 --workers 2
+    Example: sohoa ingest /mnt/scans/hop-12 --scheduler tcp://10.0.0.5:8786
     """
     from pipeline.progress import ProgressBar
     from pipeline.run import IngestOptions
@@ -130,7 +143,10 @@ def ingest(
     bar = ProgressBar(enabled=not as_json)
     try:
         report = run_ingest(
-            archive, batch_dir, IngestOptions(workers=workers, manifest=manifest), on_progress=bar
+            archive,
+            batch_dir,
+            IngestOptions(workers=workers, manifest=manifest, scheduler=scheduler),
+            on_progress=bar,
         )
     finally:
         bar.close()

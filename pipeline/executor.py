@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from sohoa.errors import InputError
+from sohoa.errors import InputError, ServiceUnavailable
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -34,12 +35,17 @@ class Executor(Protocol):
 
     def run(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[Outcome[T, R]]: ...
 
+    def close(self) -> None: ...
+
 
 class SerialExecutor:
     """Runs tasks one after another in this process (for debugging and --workers 1 tests)."""
 
     def __repr__(self) -> str:
         return "SerialExecutor()"
+
+    def close(self) -> None:
+        pass
 
     def run(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[Outcome[T, R]]:
         init_worker()
@@ -68,6 +74,9 @@ class ProcessExecutor:
 
     def __repr__(self) -> str:
         return f"ProcessExecutor(workers={self.workers})"
+
+    def close(self) -> None:
+        pass  # each run's pool is shut down when the run ends
 
     def _pool(self) -> ProcessPoolExecutor:
         # forkserver: workers never inherit the parent's database connections or index threads.
@@ -123,6 +132,84 @@ class ProcessExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+class DaskExecutor:
+    """Page tasks on a Dask distributed cluster, past one machine.
+
+    Workers (`dask worker tcp://host:8786 --nworkers N --nthreads 1` on each machine) read the
+    originals from the shared blob folder and hand results back; the parent alone writes the
+    store, as with the local pool. Tasks are submitted lazily, a few per worker thread, so a
+    batch of any size keeps memory bounded. Dask re-runs the tasks of a worker that dies; one
+    that kills workers again and again fails alone ("KilledWorker").
+    """
+
+    def __init__(self, address: str, in_flight_per_thread: int = 2, timeout: float = 5) -> None:
+        """Connects at once, so that a scheduler that does not answer stops the run before any
+        work is done."""
+        from distributed import Client
+
+        self.address = address
+        self.per_thread = in_flight_per_thread
+        try:
+            self.client = Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise ServiceUnavailable(
+                vi=f"Không kết nối được bộ lập lịch Dask {address} ({exc}). Kiểm tra "
+                "`dask scheduler` đang chạy và địa chỉ --scheduler đúng; các trang đã lưu vẫn "
+                "còn, chạy lại lệnh để tiếp tục.",
+                en=f"Cannot reach the Dask scheduler {address} ({exc}). Check that "
+                "`dask scheduler` is running and --scheduler is right; stored pages are kept, "
+                "run the command again to resume.",
+            ) from exc
+
+    def __repr__(self) -> str:
+        return f"DaskExecutor({self.address!r})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def run(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[Outcome[T, R]]:
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        client = self.client
+        limit = max(2, sum(client.nthreads().values()) * self.per_thread)
+        pending = iter(tasks)
+        live: dict[object, tuple[Any, T]] = {}  # future key -> (future, task)
+
+        def submit(task: T) -> Any:
+            future = client.submit(_limited, fn, task, pure=False)
+            live[future.key] = (future, task)
+            return future
+
+        try:
+            first = [submit(task) for task in itertools.islice(pending, limit)]
+            if not first:
+                return
+            finished = as_completed(first, loop=client.loop)
+            for future in finished:
+                _, task = live.pop(future.key)
+                try:
+                    outcome: Outcome[T, R] = Outcome(task, future.result(), None)
+                except KilledWorker:
+                    outcome = Outcome(task, None, _worker_died())
+                except Exception as exc:
+                    outcome = Outcome(task, None, exc)
+                future.release()
+                yield outcome
+                for task in itertools.islice(pending, 1):
+                    finished.add(submit(task))
+        finally:
+            # The tasks of a run stopped early (Ctrl-C, an error) do not go on using the cluster.
+            if live:
+                client.cancel([future for future, _ in live.values()])
+
+
+def _limited(fn: Callable[[T], R], task: T) -> R:
+    """Runs on a Dask worker: one thread per Tesseract run there too."""
+    init_worker()
+    return fn(task)
+
+
 def _worker_died() -> InputError:
     return InputError(
         vi="Tiến trình OCR bị dừng đột ngột khi đọc trang này (có thể hết bộ nhớ). "
@@ -132,6 +219,9 @@ def _worker_died() -> InputError:
     )
 
 
-def make_executor(workers: int) -> Executor:
-    """Serial for one worker (no process start-up), a process pool otherwise."""
+def make_executor(workers: int, scheduler: str | None = None) -> Executor:
+    """A Dask cluster when a scheduler is named; else serial for one worker (no process
+    start-up), a process pool otherwise."""
+    if scheduler:
+        return DaskExecutor(scheduler)
     return SerialExecutor() if workers <= 1 else ProcessExecutor(workers)

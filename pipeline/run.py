@@ -24,7 +24,7 @@ from ocr.types import PageResult
 from pipeline import indexing
 from pipeline.discover import PageTask, discover
 from pipeline.documents import Stream, build_documents
-from pipeline.executor import make_executor
+from pipeline.executor import Executor, make_executor
 from pipeline.manifest import Manifest, find_manifest, load_manifest
 from sohoa.access import AccessLevel
 from sohoa.errors import InputError, ManifestError, SohoaError
@@ -41,6 +41,8 @@ class IngestOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS
     manifest: Path | None = None
     """A manifest outside the batch folder (else sohoa.toml inside it, if any)."""
+    scheduler: str | None = None
+    """A Dask scheduler ("tcp://host:8786"): the pages are read on that cluster's workers."""
 
     def __post_init__(self) -> None:
         if self.workers < 0:
@@ -113,6 +115,22 @@ def ingest(
             en=f"Batch folder {batch_dir} not found. Check the path.",
         )
     manifest = _manifest(batch_dir, options.manifest)
+    # Before any work: a cluster that does not answer stops the run here.
+    executor = make_executor(options.workers, options.scheduler)
+    try:
+        return _ingest(archive, batch_dir, options, manifest, executor, on_progress)
+    finally:
+        executor.close()
+
+
+def _ingest(
+    archive: Archive,
+    batch_dir: Path,
+    options: IngestOptions,
+    manifest: Manifest | None,
+    executor: Executor,
+    on_progress: Callable[[Progress], None] | None,
+) -> IngestReport:
     batch_id = store.upsert_batch(archive, batch_dir, manifest.as_dict() if manifest else None)
     dossier_id = None
     if manifest and manifest.ho_so_code:
@@ -145,7 +163,6 @@ def ingest(
     removed: list[int] = []
     built: set[int] = set()
     started = time.monotonic()
-    executor = make_executor(options.workers)
     work = functools.partial(_ocr_task, lang=options.lang, max_pixels=options.max_pixels)
     if on_progress:
         on_progress(Progress(skipped, total, 0.0))

@@ -63,6 +63,12 @@ class ArchiveError(SohoaError):
     exit_code = ExitCode.archive_error
 
 
+class ServiceUnavailable(SohoaError):
+    """A service the run needs (the Dask scheduler of a cluster) does not answer."""
+
+    exit_code = ExitCode.archive_error
+
+
 class AccessDenied(SohoaError):
     """The user's clearance is below the document's access level."""
 

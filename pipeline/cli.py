@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -55,6 +57,10 @@ def archive_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(int(exc.exit_code))
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`sohoa show 3 | head`): stop quietly, as `cat` would.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(128 + signal.SIGPIPE)
         except KeyboardInterrupt:
             click.echo(
                 t(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -170,6 +172,21 @@ def test_reindex_and_status_work_without_ocr(ingested: tuple[Path, dict]) -> Non
     assert status["pages"] == 4 and status["documents"] == 3
     assert status["index"]["ok"] is True
     assert len(status["failures"]) == 7
+
+
+def test_a_reader_that_goes_away_stops_a_command_quietly(ingested: tuple[Path, dict]) -> None:
+    archive_dir, report = ingested
+    cmd = [sys.executable, "-m", "pipeline.cli", "show", str(report["documents"][0])]
+    proc = subprocess.Popen(
+        [*cmd, "--archive", str(archive_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # as `| head` does, before the command has written anything
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141 and err == ""
 
 
 def test_messages_are_vietnamese_by_default_and_english_on_request(tmp_path: Path) -> None:

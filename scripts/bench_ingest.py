@@ -5,7 +5,12 @@ Renders N full A4 pages of synthetic Vietnamese administrative text at 300 dpi, 
 Tesseract set-up does), then `sohoa ingest` on the same files into a fresh archive, and prints
 pages per second for both, their ratio, and what cleanup costs as a share of OCR time.
 
+With --dask it also starts a local Dask scheduler and N single-threaded workers (start-up not
+timed: a cluster is long-lived) and times `sohoa ingest --scheduler` on the same pages, to show
+what the cluster executor costs against the local process pool.
+
 Example: .venv/bin/python scripts/bench_ingest.py --pages 16 --workers 2
+Example: .venv/bin/python scripts/bench_ingest.py --pages 16 --workers 2 --dask
 """
 
 from __future__ import annotations
@@ -14,11 +19,14 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -60,26 +68,49 @@ def raw_tesseract(pages: list[Path], workers: int, out: Path) -> float:
     return time.perf_counter() - started
 
 
-def sohoa_ingest(batch: Path, archive: Path, workers: int) -> float:
+def sohoa_ingest(batch: Path, archive: Path, workers: int, scheduler: str | None = None) -> float:
+    cmd = [sys.executable, "-m", "pipeline.cli", "ingest", str(batch), "--archive", str(archive)]
+    cmd += ["--workers", str(workers), "--json"]
+    if scheduler:
+        cmd += ["--scheduler", scheduler]
     started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pipeline.cli",
-            "ingest",
-            str(batch),
-            "--archive",
-            str(archive),
-            "--workers",
-            str(workers),
-            "--json",
-        ],
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-    )
+    subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
     return time.perf_counter() - started
+
+
+@contextmanager
+def local_cluster(workers: int, logs: Path) -> Iterator[str]:
+    """A Dask scheduler and `workers` single-threaded worker processes on this machine."""
+    dask = Path(sys.executable).parent / "dask"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    address = f"tcp://127.0.0.1:{port}"
+    logs.mkdir(parents=True, exist_ok=True)
+    procs = []
+    try:
+        for name, cmd, ready, count in [
+            ("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", port], "Scheduler at:", 1),
+            ("workers", ["worker", address, "--nworkers", str(workers), "--nthreads", "1"],
+             "Registered to:", workers),
+        ]:  # fmt: skip
+            log = logs / f"{name}.log"
+            with log.open("w") as out:
+                procs.append(
+                    subprocess.Popen(
+                        [dask, *cmd, "--no-dashboard"], stdout=out, stderr=subprocess.STDOUT
+                    )
+                )
+            deadline = time.monotonic() + 60
+            while log.read_text(errors="replace").count(ready) < count:
+                if time.monotonic() > deadline or procs[-1].poll() is not None:
+                    raise SystemExit(f"dask {name} did not start: see {log}")
+                time.sleep(0.2)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def main() -> None:
@@ -87,6 +118,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=16)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--dask", action="store_true", help="also time a local Dask cluster")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="sohoa-bench-"))
@@ -99,7 +131,7 @@ def main() -> None:
             ocr_s = s.scalar(select(func.sum(Page.ocr_seconds))) or 0.0
             cleanup_s = s.scalar(select(func.sum(Page.cleanup_seconds))) or 0.0
         archive.close()
-        result = {
+        result: dict[str, object] = {
             "pages": args.pages,
             "workers": args.workers,
             "raw_tesseract_pages_per_s": round(args.pages / raw_s, 3),
@@ -107,6 +139,11 @@ def main() -> None:
             "ratio": round(raw_s / ours_s, 3),
             "cleanup_share_of_ocr": round(cleanup_s / ocr_s, 4) if ocr_s else None,
         }
+        if args.dask:
+            with local_cluster(args.workers, tmp / "dask") as address:
+                dask_s = sohoa_ingest(tmp / "batch", tmp / "kho-dask", args.workers, address)
+            result["sohoa_dask_pages_per_s"] = round(args.pages / dask_s, 3)
+            result["ratio_dask"] = round(raw_s / dask_s, 3)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
@@ -119,6 +156,11 @@ def main() -> None:
         "(incl. start-up, hashing, blob copy, store, documents, index)"
     )
     print(f"ratio sohoa/raw   : {result['ratio']:.3f}  (target >= 0.9)")
+    if "ratio_dask" in result:
+        print(
+            f"sohoa ingest --scheduler (local Dask, {args.workers} workers): "
+            f"{result['sohoa_dask_pages_per_s']:.3f} pages/s, ratio {result['ratio_dask']:.3f}"
+        )
     if result["cleanup_share_of_ocr"] is not None:
         print(f"cleanup / OCR time: {result['cleanup_share_of_ocr']:.1%}  (target <= 10%)")
 

@@ -417,6 +417,27 @@ def iter_documents(
         last = records[-1].id
 
 
+def page_places(archive: Archive, doc_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
+    """For each document, where its pages 1, 2, ... lie: (scanned file, page within it)."""
+    places: dict[int, list[tuple[str, int]]] = {d: [] for d in doc_ids}
+    if not places:
+        return places
+    with archive.session() as s:
+        rows = s.execute(
+            select(DocumentPage.document_id, DocumentPage.source_path, DocumentPage.source_page)
+            .join(
+                Page,
+                (Page.sha256 == DocumentPage.sha256)
+                & (Page.source_page == DocumentPage.source_page),
+            )
+            .where(DocumentPage.document_id.in_(list(places)))
+            .order_by(DocumentPage.document_id, DocumentPage.ordinal)
+        )
+        for doc_id, path, page in rows:
+            places[doc_id].append((path, page))
+    return places
+
+
 def batch_document_ids(archive: Archive, batch_id: int) -> list[int]:
     with archive.session() as s:
         return list(

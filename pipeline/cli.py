@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -274,8 +274,9 @@ def search(
         )
     finally:
         backend.close()
+    places = store.page_places(archive, [h.doc_id for h in results.hits])
     if as_json:
-        _print_json(search_view(results))
+        _print_json(search_view(results, places))
         return
     click.echo(
         t(f"{results.total} văn bản khớp «{query}»", f"{results.total} documents match {query!r}")
@@ -284,7 +285,19 @@ def search(
         click.echo(f"\n[{hit.doc_id}] {hit.title}  ({hit.score:.2f})")
         for page in hit.pages:
             snippet = _highlight(page.snippet)
-            click.echo(t(f"  tr. {page.page}: {snippet}", f"  p. {page.page}: {snippet}"))
+            click.echo(
+                t(f"  tr. {page.page}", f"  p. {page.page}")
+                + _place(places.get(hit.doc_id, []), page.page)
+                + f": {snippet}"
+            )
+
+
+def _place(where: Sequence[tuple[str, int]], number: int) -> str:
+    """ " (hs.tif, p. 5)": where page `number` of a document lies, for the search listing."""
+    if not 0 < number <= len(where):
+        return ""
+    path, page = where[number - 1]
+    return f" ({path})" if page == 1 else t(f" ({path}, tr. {page})", f" ({path}, p. {page})")
 
 
 def _highlight(snippet: str) -> str:

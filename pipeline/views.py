@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from archive_store.records import DocumentRecord
 from indexer.types import SearchResults
 from pipeline.documents import effective_access
@@ -48,8 +50,18 @@ def document_view(record: DocumentRecord) -> dict:
     }
 
 
-def search_view(results: SearchResults) -> dict:
-    """`sohoa search --json`."""
+def search_view(
+    results: SearchResults, places: Mapping[int, Sequence[tuple[str, int]]] | None = None
+) -> dict:
+    """`sohoa search --json`; `places` gives each hit's pages' files (store.page_places)."""
+
+    def page(doc_id: int, number: int, snippet: str) -> dict:
+        out: dict[str, object] = {"page": number, "snippet": snippet}
+        where = (places or {}).get(doc_id, ())
+        if 0 < number <= len(where):
+            out["source_file"], out["source_page"] = where[number - 1]
+        return out
+
     return {
         "query": results.query,
         "total": results.total,
@@ -59,7 +71,7 @@ def search_view(results: SearchResults) -> dict:
                 "title": h.title,
                 "score": round(h.score, 4),
                 "metadata": dict(h.metadata),
-                "pages": [{"page": p.page, "snippet": p.snippet} for p in h.pages],
+                "pages": [page(h.doc_id, p.page, p.snippet) for p in h.pages],
             }
             for h in results.hits
         ],

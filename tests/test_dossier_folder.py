@@ -115,9 +115,11 @@ def test_a_hit_opens_the_page_in_its_file(ingested: tuple[Path, dict]) -> None:
     code, found = cli("search", f'"{phrase}"', "--archive", str(archive), "--json")
     assert code == 0 and isinstance(found, dict), found
     (hit,) = found["hits"]
-    assert [p["page"] for p in hit["pages"]] == [3]
-    page = show(archive, hit["doc_id"])["pages"][2]
-    assert page["source_file"] == page_files()[5] and page["source_page"] == 1
+    (page,) = hit["pages"]
+    assert (page["page"], page["source_file"], page["source_page"]) == (3, page_files()[5], 1)
+    assert show(archive, hit["doc_id"])["pages"][2]["source_file"] == page_files()[5]
+    result = CliRunner().invoke(main, ["search", f'"{phrase}"', "--archive", str(archive)])
+    assert f"tr. 3 ({page_files()[5]}):" in result.stdout
 
 
 def test_export_puts_every_page_image_of_a_document_in_its_pdfa(

@@ -141,6 +141,17 @@ def test_search_follows_the_diacritics_rules(
     assert all(h["pages"] and "[[" in h["pages"][0]["snippet"] for h in found["hits"])
 
 
+def test_a_hit_names_the_file_and_page_to_open(ingested: tuple[Path, dict]) -> None:
+    archive_dir, _ = ingested
+    code, found = run_cli("search", '"mặt trận"', "--archive", str(archive_dir), "--json")
+    assert code == 0 and isinstance(found, dict), found
+    (hit,) = found["hits"]
+    (page,) = hit["pages"]
+    assert (page["page"], page["source_file"], page["source_page"]) == (2, "02-hai-trang.tif", 2)
+    code, listing = run_cli("search", '"mặt trận"', "--archive", str(archive_dir))
+    assert "tr. 2 (02-hai-trang.tif, tr. 2):" in str(listing)
+
+
 def test_a_second_run_skips_stored_pages_and_reports_duplicates(
     ingested: tuple[Path, dict], tmp_path: Path
 ) -> None:

@@ -54,6 +54,23 @@ def upsert_batch(archive: Archive, path: Path, manifest: dict | None = None) -> 
         return batch.id
 
 
+def batches(archive: Archive) -> list[tuple[int, str, dict | None]]:
+    """Every batch: (id, folder, manifest as stored)."""
+    with archive.session() as s:
+        return [(b.id, b.path, b.manifest) for b in s.scalars(select(Batch).order_by(Batch.id))]
+
+
+def batch_files(archive: Archive, batch_id: int) -> list[tuple[str, str, int]]:
+    """The scanned files a batch kept: (path in the batch, content hash, pages)."""
+    with archive.session() as s:
+        rows = s.execute(
+            select(SourceFile.rel_path, SourceFile.sha256, SourceFile.pages).where(
+                SourceFile.batch_id == batch_id
+            )
+        )
+        return [(r.rel_path, r.sha256, r.pages) for r in rows]
+
+
 def finish_batch(archive: Archive, batch_id: int) -> None:
     with archive.session() as s:
         s.execute(update(Batch).where(Batch.id == batch_id).values(finished_at=utcnow()))

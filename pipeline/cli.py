@@ -309,6 +309,35 @@ def _highlight(snippet: str) -> str:
 
 
 @main.command()
+@click.option("--batch", "batch_id", type=int, default=None, help="Only this batch (its id).")
+@archive_options
+def reextract(archive_dir: Path, as_json: bool, batch_id: int | None) -> None:
+    """Cut the stored pages into documents and extract their metadata again (no OCR).
+
+    The scan folders need not be there; people's corrections keep winning, and documents
+    that still start on the same page keep their ids.
+
+    Example: sohoa reextract --batch 3
+    """
+    from pipeline.reextract import reextract as run_reextract
+
+    report = run_reextract(open_archive(archive_dir), batch_id)
+    if as_json:
+        _print_json(report.as_json())
+        return
+    click.echo(
+        t(
+            f"Đã cắt và trích xuất lại {report.batches} lô: {report.documents} văn bản, "
+            f"{len(report.removed)} văn bản cũ không còn, {report.refused_pages} trang Tuyệt mật "
+            "bị từ chối.",
+            f"Cut and extracted {report.batches} batches again: {report.documents} documents, "
+            f"{len(report.removed)} old documents gone, {report.refused_pages} Tuyệt mật pages "
+            "refused.",
+        )
+    )
+
+
+@main.command()
 @click.option(
     "--engine",
     type=click.Choice(["tantivy", "whoosh"]),

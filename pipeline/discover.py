@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sohoa.errors import InputError
 
@@ -52,8 +52,10 @@ def discover(batch_dir: Path) -> list[Path]:
         if path.suffix.lower() in _IGNORED_SUFFIXES:
             continue
         found.append(path)
-    return sorted(found, key=lambda p: _place(p.relative_to(batch_dir)))
+    return sorted(found, key=lambda p: batch_order(p.relative_to(batch_dir).as_posix()))
 
 
-def _place(rel: Path) -> tuple:
+def batch_order(rel_path: str) -> tuple:
+    """Sort key of a path in the batch: its folder's files together, then its subfolders."""
+    rel = PurePosixPath(rel_path)
     return tuple(natural_key(part) for part in rel.parent.parts), natural_key(rel.name)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import process
 
@@ -65,6 +66,18 @@ class Manifest:
     def access_level(self) -> AccessLevel:
         """The batch's default access level."""
         return parse_level(self.do_mat_mac_dinh)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
+        """A manifest as `as_dict` gave it (the store keeps each batch's manifest that way)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["path"] = Path(data["path"]) if data.get("path") else None
+        values["page_ranges"] = {
+            name: tuple((int(a), int(b)) for a, b in ranges)
+            for name, ranges in (data.get("page_ranges") or {}).items()
+        }
+        return cls(**values)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form (page ranges as lists)."""

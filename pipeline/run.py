@@ -95,7 +95,9 @@ class IngestReport:
 
 
 @dataclass
-class _File:
+class ScanFile:
+    """A scanned file of the batch, stored: its path in the batch, content hash and pages."""
+
     rel_path: str
     sha256: str
     pages: int
@@ -231,7 +233,7 @@ def _manifest(batch_dir: Path, explicit: Path | None) -> Manifest | None:
     return manifest
 
 
-def plan_streams(files: Sequence[_File], manifest: Manifest | None) -> list[Stream]:
+def plan_streams(files: Sequence[ScanFile], manifest: Manifest | None) -> list[Stream]:
     """How the batch's files are read into documents, in the batch's order.
 
     A multi-page file is cut on its own. The single-page scans that follow one another in a
@@ -242,7 +244,7 @@ def plan_streams(files: Sequence[_File], manifest: Manifest | None) -> list[Stre
     ranges = manifest.page_ranges if manifest else {}
     alone = manifest.moi_tep_mot_van_ban if manifest else False
 
-    def kind(f: _File) -> tuple[str, str]:
+    def kind(f: ScanFile) -> tuple[str, str]:
         folder = posixpath.dirname(f.rel_path) or "."
         if folder in ranges:
             return "folder", folder
@@ -300,13 +302,13 @@ def _where(manifest: Manifest) -> str:
 
 def _triage(
     archive: Archive, batch_id: int, batch_dir: Path, paths: Sequence[Path]
-) -> tuple[dict[str, _File], list[tuple[str, str, int]], int]:
+) -> tuple[dict[str, ScanFile], list[tuple[str, str, int]], int]:
     """Hash, identify and store each scan; unreadable files become failures.
 
     Returns the files by content hash, the duplicates (file, same as, pages) and the number of
     files that failed.
     """
-    files: dict[str, _File] = {}
+    files: dict[str, ScanFile] = {}
     duplicates: list[tuple[str, str, int]] = []
     failed = 0
     for path in paths:
@@ -340,7 +342,7 @@ def _triage(
         if sha in files:
             duplicates.append((rel, files[sha].rel_path, info.pages))
             continue
-        files[sha] = _File(rel, sha, info.pages)
+        files[sha] = ScanFile(rel, sha, info.pages)
     return files, duplicates, failed
 
 

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import update
 
+from archive_store.db import Archive
+from archive_store.models import Batch, Document
 from pipeline.cli import main
 from pipeline.conventions import fold
 from scripts.synth import SynthDocument, page_text, party_document, render_page, state_document
@@ -182,6 +185,41 @@ def test_manifest_ranges_for_the_folder_cut_it_again_without_ocr(
     assert code == 0 and isinstance(report, dict), report
     assert len(report["documents"]) == 7
     assert files_of(archive, first[names[0]]) == names[:1]
+
+
+def test_reextract_works_from_the_store_alone_and_keeps_corrections(
+    ingested: tuple[Path, dict], batch: Path, tmp_path: Path
+) -> None:
+    archive, _ = copy_of(ingested, batch, tmp_path)
+    names = page_files()
+    first = {files_of(archive, d)[0]: d for d in ingested[1]["documents"]}
+    doc = first[names[3]]
+    code, _ = cli("edit", str(doc), "--set", "nguoi_ky=Nguyễn Văn Sửa", "--archive", str(archive))
+    assert code == 0
+    # What an older, worse extraction left, in a store whose scan folder has gone.
+    with Archive(archive) as store_, store_.session() as s:
+        s.execute(update(Document).values(extracted={}, title="?"))
+        s.execute(update(Batch).values(path=str(tmp_path / "da-chuyen-di")))
+    code, report = cli("reextract", "--archive", str(archive), "--json")
+    assert code == 0 and report == {
+        "batches": 1,
+        "documents": 4,
+        "removed": [],
+        "refused_pages": 0,
+    }
+    shown = show(archive, doc)
+    truth = dossier()[2].metadata
+    assert shown["metadata"]["so_ky_hieu"]["value"] == truth["so_ky_hieu"]
+    assert shown["title"].startswith(f"{truth['loai']} {truth['so_ky_hieu']}")
+    assert shown["metadata"]["nguoi_ky"] == {
+        "value": "Nguyễn Văn Sửa",
+        "confidence": 1.0,
+        "corrected": True,
+    }
+    code, found = cli("search", f"so:{truth['so_ky_hieu']}", "--archive", str(archive), "--json")
+    assert isinstance(found, dict) and [h["doc_id"] for h in found["hits"]] == [doc]
+    code, out = cli("reextract", "--batch", "9", "--archive", str(archive))
+    assert code == 7 and "Không có lô số 9" in str(out)
 
 
 def test_a_manifest_naming_no_file_or_folder_of_the_batch_is_refused(

@@ -1,0 +1,76 @@
+"""Cutting the stored pages into documents and extracting their metadata again, without OCR.
+
+For an archive whose extraction has improved since its batches were read, or whose manifest
+ranges were fixed: everything comes from the store (the originals' pages as OCR read them, each
+batch's files and manifest), so the scan folders need not be there any more. Documents that
+still start on the same page keep their ids, and people's corrections keep winning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archive_store import store
+from archive_store.db import Archive
+from pipeline import indexing
+from pipeline.discover import batch_order
+from pipeline.documents import build_documents
+from pipeline.manifest import Manifest
+from pipeline.run import ScanFile, plan_streams
+from sohoa.errors import NotFound
+
+
+@dataclass(frozen=True)
+class ReextractReport:
+    batches: int
+    documents: int
+    """Documents of those batches after the new cut."""
+    removed: tuple[int, ...]
+    """Documents that no longer exist (their pages now belong to others)."""
+    refused_pages: int
+    """Pages now read as Tuyệt mật without the manifest's approval, and deleted."""
+
+    def as_json(self) -> dict:
+        return {
+            "batches": self.batches,
+            "documents": self.documents,
+            "removed": list(self.removed),
+            "refused_pages": self.refused_pages,
+        }
+
+
+def reextract(archive: Archive, batch_id: int | None = None) -> ReextractReport:
+    """Cut every batch's stored pages (or one batch's) again and update the index."""
+    known = store.batches(archive)
+    if batch_id is not None:
+        known = [b for b in known if b[0] == batch_id]
+        if not known:
+            raise NotFound(
+                vi=f"Không có lô số {batch_id} trong kho. `sohoa status` cho biết số lô.",
+                en=f"No batch {batch_id} in the archive. `sohoa status` gives the count.",
+            )
+    removed: list[int] = []
+    refused = 0
+    doc_ids: list[int] = []
+    for bid, _folder, stored in known:
+        manifest = Manifest.from_dict(stored) if stored else None
+        dossier_id = None
+        if manifest and manifest.ho_so_code:
+            dossier_id = store.ensure_dossier(
+                archive, manifest.ho_so_code, manifest.ho_so_title, manifest.as_dict()
+            )
+        files: list[ScanFile] = []
+        seen: set[str] = set()
+        for rel, sha, pages in sorted(
+            store.batch_files(archive, bid), key=lambda f: batch_order(f[0])
+        ):
+            if sha not in seen:  # a scan delivered twice: its pages are the first copy's
+                seen.add(sha)
+                files.append(ScanFile(rel, sha, pages))
+        for stream in plan_streams(files, manifest):
+            cut = build_documents(archive, bid, stream, manifest, dossier_id)
+            refused += cut.refused
+            removed += cut.removed
+        doc_ids += store.batch_document_ids(archive, bid)
+    indexing.update(archive, doc_ids, removed=removed)
+    return ReextractReport(len(known), len(doc_ids), tuple(removed), refused)

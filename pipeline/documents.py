@@ -57,6 +57,9 @@ class Cut:
     """Pages refused (Tuyệt mật without approval) and deleted again."""
     removed: tuple[int, ...] = ()
     """Documents of an earlier cut that no longer exist (to take out of the search index)."""
+    open_at: int | None = None
+    """With `closed_only`: where the document still open at the end starts (a position in the
+    stream's pages), None when nothing was stored yet."""
 
 
 def build_documents(
@@ -65,10 +68,15 @@ def build_documents(
     stream: Stream,
     manifest: Manifest | None,
     dossier_id: int | None,
+    *,
+    closed_only: bool = False,
 ) -> Cut:
     """Cut the stored pages of a stream into documents and store them with their metadata.
 
-    Pages that are not stored (they failed) are left out.
+    Pages that are not stored (they failed) are left out. With `closed_only` the stream is the
+    part of a longer one read so far: the last document may go on, so only those before it are
+    stored (where a document starts depends only on a page and the one before it, so the cut
+    of the whole stream will give them again, with the same ids).
     """
     stored: dict[str, set[int]] = {}
     for ref in stream.pages:
@@ -84,6 +92,11 @@ def build_documents(
         ranges = split_dossier(pages)
     else:
         ranges = [range(len(pages))]
+    scope = stream.pages
+    open_at = None
+    if closed_only:
+        open_at = present[ranges[-1].start][0] - 1
+        ranges, scope = ranges[:-1], stream.pages[:open_at]
     documents = []
     refused: list[PageRef] = []
     for part in ranges:
@@ -107,11 +120,13 @@ def build_documents(
         )
     # A file none of whose pages may be kept is not kept either: not even the scan itself.
     gone = {r.key for r in refused}
-    for sha in stored:
+    for sha in {r.sha256 for r in refused}:
         if all(r.key in gone for r in stream.pages if r.sha256 == sha):
             store.forget_file(archive, sha)
-    done = store.replace_documents(archive, batch_id, stream.pages, documents, dossier_id)
-    return Cut(len(refused), tuple(done.removed))
+    if not scope:
+        return Cut(open_at=open_at)
+    done = store.replace_documents(archive, batch_id, scope, documents, dossier_id)
+    return Cut(len(refused), tuple(done.removed), open_at)
 
 
 class _StoredPages(Sequence[PageText]):

@@ -23,7 +23,7 @@ from ocr.tesseract import check_tesseract
 from ocr.types import PageResult
 from pipeline import indexing
 from pipeline.discover import PageTask, discover
-from pipeline.documents import Stream, build_documents
+from pipeline.documents import Cut, Stream, build_documents
 from pipeline.executor import Executor, make_executor
 from pipeline.manifest import Manifest, find_manifest, load_manifest
 from sohoa.access import AccessLevel
@@ -146,8 +146,6 @@ def _ingest(
         _check_manifest_paths(manifest, [p.relative_to(batch_dir).as_posix() for p in paths])
     files, duplicates, failed_files = _triage(archive, batch_id, batch_dir, paths)
     streams = plan_streams(list(files.values()), manifest)
-    stream_of = {ref.sha256: i for i, st in enumerate(streams) for ref in st.pages}
-    outstanding = [0] * len(streams)
     tasks: list[PageTask] = []
     skipped = sum(pages for _, _, pages in duplicates)
     for f in files.values():
@@ -156,14 +154,12 @@ def _ingest(
         for n in range(1, f.pages + 1):
             if n not in already:
                 tasks.append(PageTask(archive.blobs.path_for(f.sha256), f.rel_path, f.sha256, n))
-                outstanding[stream_of[f.sha256]] += 1
     total = skipped + len(tasks) + failed_files
 
-    # Per-page work in workers; the parent alone writes, one transaction per page. A stream's
-    # documents are cut as soon as its last page is in.
-    done = failed = refused = 0
-    removed: list[int] = []
-    built: set[int] = set()
+    # Per-page work in workers; the parent alone writes, one transaction per page, and cuts the
+    # documents as their pages come in.
+    cutter = _Cutter(archive, batch_id, streams, manifest, dossier_id, tasks)
+    done = failed = 0
     started = time.monotonic()
     work = functools.partial(_ocr_task, lang=options.lang, max_pixels=options.max_pixels)
     if on_progress:
@@ -179,24 +175,12 @@ def _ingest(
             failed += 1
             vi, en = _explain(outcome.error, task)
             store.record_failure(archive, batch_id, task.rel_path, task.source_page, vi, en)
-        i = stream_of[task.sha256]
-        outstanding[i] -= 1
-        if outstanding[i] == 0:
-            cut = build_documents(archive, batch_id, streams[i], manifest, dossier_id)
-            refused += cut.refused
-            removed += cut.removed
-            built.add(i)
+        cutter.page_in(task)
         if on_progress:
             elapsed = time.monotonic() - started
             on_progress(Progress(done + skipped + failed + failed_files, total, elapsed))
-
-    # Streams with nothing left to read are cut again too: an earlier run may have stopped
-    # before cutting them, or the manifest's page ranges may have changed since.
-    for i, stream in enumerate(streams):
-        if i not in built:
-            cut = build_documents(archive, batch_id, stream, manifest, dossier_id)
-            refused += cut.refused
-            removed += cut.removed
+    cutter.finish()
+    refused, removed = cutter.refused, cutter.removed
     doc_ids = tuple(store.batch_document_ids(archive, batch_id))
     note = indexing.update(archive, doc_ids, removed=removed)
     store.finish_batch(archive, batch_id)
@@ -211,6 +195,85 @@ def _ingest(
         duplicates=tuple((a, b) for a, b, _ in duplicates),
         index_note=note,
     )
+
+
+class _Cutter:
+    """Cuts each stream into documents as its pages come in.
+
+    A stream is cut whole once its last page is in. Before that, a long run of page images is
+    cut in steps over the pages read in a row so far, storing the documents that the next one
+    has closed: they are searchable during the batch and survive a crash. The steps grow with
+    the open part (32, 64, 128... pages), so a run without cues costs O(pages) reads, not
+    O(pages²). Streams with nothing left to read are cut at the end too: an earlier run may have
+    stopped before cutting them, or the manifest may have changed since.
+    """
+
+    STEP = 32
+
+    def __init__(
+        self,
+        archive: Archive,
+        batch_id: int,
+        streams: Sequence[Stream],
+        manifest: Manifest | None,
+        dossier_id: int | None,
+        tasks: Sequence[PageTask],
+    ) -> None:
+        self.archive, self.batch_id, self.streams = archive, batch_id, streams
+        self.manifest, self.dossier_id = manifest, dossier_id
+        self.refused = 0
+        self.removed: list[int] = []
+        self._where = {
+            r.key: (i, k) for i, st in enumerate(streams) for k, r in enumerate(st.pages)
+        }
+        self._waiting: list[set[int]] = [set() for _ in streams]
+        for task in tasks:
+            i, k = self._where[task.sha256, task.source_page]
+            self._waiting[i].add(k)
+        self._in_a_row = [0] * len(streams)  # pages before it are all in
+        self._open_at = [0] * len(streams)  # where the document still open starts
+        self._tried_at = [0] * len(streams)  # _in_a_row at the last step
+        self._whole: set[int] = set()  # streams cut whole in this run
+
+    def page_in(self, task: PageTask) -> None:
+        """A page was stored, or failed: cut what is due."""
+        i, k = self._where[task.sha256, task.source_page]
+        waiting = self._waiting[i]
+        waiting.discard(k)
+        if not waiting:
+            self._cut(i, self.streams[i])
+            self._whole.add(i)
+            return
+        stream, row = self.streams[i], self._in_a_row[i]
+        while row < len(stream.pages) and row not in waiting:
+            row += 1
+        self._in_a_row[i] = row
+        # The next step waits for as many new pages as the open part held at the last one.
+        step = max(self.STEP, self._tried_at[i] - self._open_at[i])
+        if not stream.fixed and row - self._tried_at[i] >= step:
+            self._tried_at[i] = row
+            part = Stream(stream.name, stream.pages[self._open_at[i] : row])
+            cut = self._cut(i, part, closed_only=True)
+            if cut.open_at is not None:
+                self._open_at[i] += cut.open_at
+
+    def finish(self) -> None:
+        for i, stream in enumerate(self.streams):
+            if i not in self._whole:
+                self._cut(i, stream)
+
+    def _cut(self, i: int, stream: Stream, *, closed_only: bool = False) -> Cut:
+        cut = build_documents(
+            self.archive,
+            self.batch_id,
+            stream,
+            self.manifest,
+            self.dossier_id,
+            closed_only=closed_only,
+        )
+        self.refused += cut.refused
+        self.removed += cut.removed
+        return cut
 
 
 def _ocr_task(task: PageTask, *, lang: str, max_pixels: int) -> PageResult:

@@ -202,7 +202,7 @@ class _Cutter:
 
     A stream is cut whole once its last page is in. Before that, a long run of page images is
     cut in steps over the pages read in a row so far, storing the documents that the next one
-    has closed: they are searchable during the batch and survive a crash. The steps grow with
+    has closed: they are in the store during the batch and survive a crash. The steps grow with
     the open part (32, 64, 128... pages), so a run without cues costs O(pages) reads, not
     O(pages²). Streams with nothing left to read are cut at the end too: an earlier run may have
     stopped before cutting them, or the manifest may have changed since.

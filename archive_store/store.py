@@ -178,16 +178,6 @@ def forget_file(archive: Archive, sha256: str) -> None:
     archive.blobs.path_for(sha256).unlink(missing_ok=True)
 
 
-def page_words(archive: Archive, sha256: str, source_page: int) -> tuple[Word, ...]:
-    with archive.session() as s:
-        blob = s.scalar(
-            select(Page.words).where(Page.sha256 == sha256, Page.source_page == source_page)
-        )
-    if blob is None:
-        raise _no_page(sha256, source_page)
-    return decode_words(blob)
-
-
 def _no_page(sha256: str, source_page: int) -> NotFound:
     return NotFound(
         vi=f"Không có trang {source_page} của tệp {sha256[:12]}.",

@@ -80,13 +80,18 @@ def files_of(archive: Path, doc_id: int) -> list[str]:
     return [p["source_file"] for p in show(archive, doc_id)["pages"]]
 
 
+def by_first_file(archive: Path, doc_ids: list[int]) -> dict[str, int]:
+    """Documents by the file their first page lies in."""
+    return {files_of(archive, d)[0]: d for d in doc_ids}
+
+
 def test_the_folder_is_split_into_its_documents_across_files(
     ingested: tuple[Path, dict],
 ) -> None:
     archive, report = ingested
     assert report["pages_done"] == 8 and report["failures"] == []
     names = page_files()
-    by_first = {files_of(archive, d)[0]: d for d in report["documents"]}
+    by_first = by_first_file(archive, report["documents"])
     assert set(by_first) == {names[0], names[2], names[3], "bb.tif"}
     starts = [0, 2, 3, 6]
     for doc, (a, b) in zip(dossier(), pairwise(starts), strict=True):
@@ -159,7 +164,7 @@ def test_manifest_ranges_for_the_folder_cut_it_again_without_ocr(
 ) -> None:
     archive, new_batch = copy_of(ingested, batch, tmp_path)
     names = page_files()
-    first = {files_of(archive, d)[0]: d for d in ingested[1]["documents"]}
+    first = by_first_file(archive, ingested[1]["documents"])
     manifest = new_batch / "sohoa.toml"
     manifest.write_text(f'[page_ranges]\n"{DOSSIER}/" = [[1, 3], [4, 6]]\n', encoding="utf-8")
     code, report = cli("ingest", str(new_batch), "--archive", str(archive), "--json")
@@ -192,7 +197,7 @@ def test_reextract_works_from_the_store_alone_and_keeps_corrections(
 ) -> None:
     archive, _ = copy_of(ingested, batch, tmp_path)
     names = page_files()
-    first = {files_of(archive, d)[0]: d for d in ingested[1]["documents"]}
+    first = by_first_file(archive, ingested[1]["documents"])
     doc = first[names[3]]
     code, _ = cli("edit", str(doc), "--set", "nguoi_ky=Nguyễn Văn Sửa", "--archive", str(archive))
     assert code == 0

@@ -16,7 +16,7 @@ from archive_store.db import Archive
 from archive_store.models import Document, Dossier
 from archive_store.records import DocumentRecord
 from ocr.pdfa import write_pdfa
-from pipeline.discover import natural_key
+from pipeline.discover import batch_order
 from pipeline.documents import effective_access
 from pipeline.views import check_access
 from sohoa.access import AccessLevel
@@ -165,7 +165,7 @@ def export_dossier(archive: Archive, code: str, to: Path, clearance: AccessLevel
             )
         ).all()
     # In the order of the scans (natural order, as the batch was read), then of their pages.
-    ids = [r[0] for r in sorted(found, key=lambda r: (natural_key(r[1]), r[2]))]
+    ids = [r[0] for r in sorted(found, key=lambda r: (batch_order(r[1]), r[2]))]
     # Ordinals count every document of the dossier, so a hidden one leaves no visible trace
     # other than a gap; hidden documents are neither written nor counted.
     records = [store.document(archive, i) for i in ids]

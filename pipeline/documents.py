@@ -75,8 +75,8 @@ def build_documents(
 
     Pages that are not stored (they failed) are left out. With `closed_only` the stream is the
     part of a longer one read so far: the last document may go on, so only those before it are
-    stored (where a document starts depends only on a page and the one before it, so the cut
-    of the whole stream will give them again, with the same ids).
+    stored (where a document starts depends only on a page and the last non-blank page before
+    it, so the cut of the whole stream will give them again, with the same ids).
     """
     stored: dict[str, set[int]] = {}
     for ref in stream.pages:

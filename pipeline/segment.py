@@ -431,6 +431,8 @@ def _recipient(parts: list[Part]) -> str:
 START_ALONE = 3.5
 """First-page score that starts a document whatever the page before it looked like (e.g. the
 national header and the number and symbol)."""
+BLANK_LETTERS = 20
+"""A page with fewer letters than this is blank for the split (speckle, a stray page number)."""
 START_AFTER_END = 2.0
 """A lower first-page score suffices right after a page that closed a document."""
 
@@ -461,8 +463,17 @@ def split_dossier(
 
 
 def _split(pages: Sequence[PageText], start: int, stop: int) -> list[range]:
-    cues = [page_cues(pages[i]) for i in range(start, stop)]
-    starts = [start] + [start + i for i in range(1, len(cues)) if _starts(cues[i - 1], cues[i])]
+    starts = [start]
+    before: PageCues | None = None
+    for i in range(start, stop):
+        page = pages[i]
+        cues = page_cues(page)
+        if before is not None and _starts(before, cues):
+            starts.append(i)
+        # A blank page (the empty back of a sheet scanned on both sides) stays with the document
+        # before it and passes that page's cues on: a signature two pages back still closes.
+        if sum(c.isalpha() for c in page.text) >= BLANK_LETTERS:
+            before = cues
     return [range(a, b) for a, b in zip(starts, [*starts[1:], stop], strict=True)]
 
 

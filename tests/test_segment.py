@@ -74,6 +74,15 @@ def test_attachment_after_the_signature_stays_with_its_document() -> None:
     assert spans(split_dossier(pages)) == [(0, 3), (3, 4)]
 
 
+def test_a_blank_back_page_stays_with_its_document_and_passes_its_end_on() -> None:
+    blank = PageText("  .\n")
+    # A first page with the header but no number: it starts a document only after an end.
+    weak = PageText(f"TỈNH ỦY BẮC GIANG ĐẢNG CỘNG SẢN VIỆT NAM\n{BODY}")
+    assert 2.0 <= page_cues(weak).first_score < 3.5
+    pages = [first("1-KH/UBKTTU", "KẾ HOẠCH"), blank, last(2), blank, weak, last(2)]
+    assert spans(split_dossier(pages)) == [(0, 4), (4, 6)]
+
+
 def test_manifest_ranges_win() -> None:
     pages = [first("1-TB/TU"), middle(2), first("2-TB/TU"), last(2), middle(3)]
     assert spans(split_dossier(pages)) == [(0, 2), (2, 5)]

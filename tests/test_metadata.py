@@ -380,7 +380,7 @@ SUBSET_F1 = {
 
 @pytest.mark.parametrize("variant", ["degraded", "degraded_no_seal"])
 def test_figures_on_the_committed_subset(variant: str) -> None:
-    from scripts.eval_metadata import score, split_score
+    from scripts.eval_metadata import score, split_score, with_blank_backs
     from scripts.metadata_set import FIELDS, read_fixture
 
     cases = read_fixture(variant)
@@ -394,3 +394,4 @@ def test_figures_on_the_committed_subset(variant: str) -> None:
         n: s.errors for n, s in scores.items() if s.conf_wrong
     }
     assert split_score([[pages for _, _, pages in cases]]) == (1, [])
+    assert split_score([with_blank_backs([pages for _, _, pages in cases])]) == (1, [])

@@ -41,7 +41,11 @@ SQLite and PostgreSQL limit the parameters of one statement."""
 
 
 def upsert_batch(archive: Archive, path: Path, manifest: dict | None = None) -> int:
-    """The batch for this folder: the existing one when the folder was ingested before."""
+    """The batch for this folder: the existing one when the folder was ingested before.
+
+    The manifest is the one this run reads (None: the folder has none now), so that
+    `sohoa reextract` later cuts the batch as its last run did.
+    """
     key = str(path.resolve())
     with archive.session() as s:
         batch = s.scalar(select(Batch).where(Batch.path == key))
@@ -49,7 +53,7 @@ def upsert_batch(archive: Archive, path: Path, manifest: dict | None = None) -> 
             batch = Batch(path=key, name=path.resolve().name, manifest=manifest)
             s.add(batch)
             s.flush()
-        elif manifest is not None:
+        else:
             batch.manifest = manifest
         return batch.id
 

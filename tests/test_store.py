@@ -69,7 +69,11 @@ def test_failures_are_recorded_once_and_resolved_when_the_page_is_stored(
     assert [f.reason_vi for f in store.failures(archive, batch)] == ["hỏng lần hai"]
     store.save_page(archive, "cd" * 32, 2, page())
     assert store.failures(archive, batch) == []
+    assert store.upsert_batch(archive, Path("/tmp/hop-1"), {"hop": "12"}) == batch
+    assert store.batches(archive) == [(batch, "/tmp/hop-1", {"hop": "12"})]
+    # A later run without a manifest: the batch has none any more.
     assert store.upsert_batch(archive, Path("/tmp/hop-1")) == batch
+    assert store.batches(archive) == [(batch, "/tmp/hop-1", None)]
 
 
 def test_documents_keep_their_ids_and_corrections_win(archive: Archive) -> None:

@@ -421,15 +421,18 @@ def edit(
 
 @main.command()
 @click.option("--limit", type=click.IntRange(1), default=None, help="Pages to list.")
+@clearance_option
 @archive_options
-def review(archive_dir: Path, as_json: bool, limit: int | None) -> None:
+def review(archive_dir: Path, as_json: bool, limit: int | None, clearance: AccessLevel) -> None:
     """Pages that need a person's look (low confidence, empty, ill-formed text), worst first.
 
-    Example: sohoa review --limit 20
+    Only pages of documents your clearance allows are listed.
+
+    Example: sohoa review --limit 20 --clearance mat
     """
     from pipeline.review import pages_to_review
 
-    items = pages_to_review(open_archive(archive_dir), limit)
+    items = pages_to_review(open_archive(archive_dir), limit, clearance)
     if as_json:
         _print_json(
             [

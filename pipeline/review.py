@@ -6,8 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from archive_store import store
 from archive_store.db import Archive
 from archive_store.models import DocumentPage, Page
+from pipeline.documents import effective_access
+from sohoa.access import AccessLevel
 
 
 @dataclass(frozen=True)
@@ -19,8 +22,23 @@ class ReviewItem:
     reasons: tuple[str, ...]
 
 
-def pages_to_review(archive: Archive, limit: int | None = None) -> list[ReviewItem]:
-    """Pages flagged needs_review, lowest confidence first."""
+def pages_to_review(
+    archive: Archive, limit: int | None = None, clearance: AccessLevel = AccessLevel.cong_khai
+) -> list[ReviewItem]:
+    """Pages flagged needs_review, lowest confidence first, of documents the user may see.
+
+    A page not (yet) in a document has no known độ mật: only the highest clearance sees it.
+    """
+    levels: dict[int, AccessLevel] = {}
+
+    def visible(doc_id: int | None) -> bool:
+        if doc_id is None:
+            return clearance >= AccessLevel.tuyet_mat
+        if doc_id not in levels:
+            record = store.document(archive, doc_id, with_pages=False)
+            levels[doc_id] = AccessLevel(effective_access(record))
+        return levels[doc_id] <= clearance
+
     with archive.session() as s:
         q = (
             select(Page, DocumentPage.document_id, DocumentPage.source_path)
@@ -31,9 +49,10 @@ def pages_to_review(archive: Archive, limit: int | None = None) -> list[ReviewIt
             )
             .where(Page.needs_review)
             .order_by(Page.mean_confidence, Page.id)
-            .limit(limit)
         )
-        return [
+        rows = [
             ReviewItem(doc_id, path, p.source_page, p.mean_confidence, tuple(p.review_reasons))
             for p, doc_id, path in s.execute(q)
         ]
+    out = [item for item in rows if visible(item.doc_id)]
+    return out if limit is None else out[:limit]

@@ -109,7 +109,7 @@ def test_a_killed_cluster_worker_loses_no_page(
     cluster: tuple[str, subprocess.Popen], tmp_path: Path
 ) -> None:
     address, workers = cluster
-    pages = 16
+    pages = 24  # enough that the batch is still running when a worker is killed
     batch = make_batch(tmp_path / "hop", pages)
     archive_dir = tmp_path / "kho"
     run = ingest(batch, archive_dir, address)

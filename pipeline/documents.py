@@ -60,6 +60,8 @@ class Cut:
     open_at: int | None = None
     """With `closed_only`: where the document still open at the end starts (a position in the
     stream's pages), None when nothing was stored yet."""
+    ids: tuple[int, ...] = ()
+    """The documents stored."""
 
 
 def build_documents(
@@ -126,7 +128,7 @@ def build_documents(
     if not scope:
         return Cut(open_at=open_at)
     done = store.replace_documents(archive, batch_id, scope, documents, dossier_id)
-    return Cut(len(refused), tuple(done.removed), open_at)
+    return Cut(len(refused), tuple(done.removed), open_at, tuple(done.ids))
 
 
 class _StoredPages(Sequence[PageText]):

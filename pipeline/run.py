@@ -204,11 +204,14 @@ class _Cutter:
     cut in steps over the pages read in a row so far, storing the documents that the next one
     has closed: they are in the store during the batch and survive a crash. The steps grow with
     the open part (32, 64, 128... pages), so a run without cues costs O(pages) reads, not
-    O(pages²). Streams with nothing left to read are cut at the end too: an earlier run may have
-    stopped before cutting them, or the manifest may have changed since.
+    O(pages²). What was cut goes into the search index every INDEX_EVERY seconds, so a long
+    batch is searchable as it goes. Streams with nothing left to read are cut at the end too:
+    an earlier run may have stopped before cutting them, or the manifest may have changed.
     """
 
     STEP = 32
+    INDEX_EVERY = 60.0
+    """Seconds between index updates during a run: documents cut so far become searchable."""
 
     def __init__(
         self,
@@ -234,6 +237,9 @@ class _Cutter:
         self._open_at = [0] * len(streams)  # where the document still open starts
         self._tried_at = [0] * len(streams)  # _in_a_row at the last step
         self._whole: set[int] = set()  # streams cut whole in this run
+        self._unindexed: set[int] = set()  # stored since the last index update
+        self._gone: set[int] = set()  # removed since then
+        self._indexed_at = time.monotonic()
 
     def page_in(self, task: PageTask) -> None:
         """A page was stored, or failed: cut what is due."""
@@ -273,6 +279,15 @@ class _Cutter:
         )
         self.refused += cut.refused
         self.removed += cut.removed
+        self._unindexed.update(cut.ids)
+        self._unindexed.difference_update(cut.removed)
+        self._gone.update(cut.removed)
+        if time.monotonic() - self._indexed_at >= self.INDEX_EVERY:
+            # The end of the run indexes the whole batch; this only makes it searchable sooner.
+            indexing.update(self.archive, sorted(self._unindexed), removed=sorted(self._gone))
+            self._unindexed.clear()
+            self._gone.clear()
+            self._indexed_at = time.monotonic()
         return cut
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from archive_store import store
 from archive_store.db import Archive
+from indexer.backend import open_index
 from pipeline import run
 from pipeline.run import IngestOptions, Progress, ingest
 from tests.conftest import render_lines, save_scan
@@ -28,20 +29,28 @@ def test_closed_documents_are_stored_while_the_run_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(run._Cutter, "STEP", 3)
+    monkeypatch.setattr(run._Cutter, "INDEX_EVERY", 0.0)
     pages = [first_page(n) for n in range(1, 11)]
     batch = batch_of(tmp_path / "hop", pages)
     seen: list[set[int]] = []
+    found: list[int] = []
     with Archive(tmp_path / "kho") as archive:
 
         def watch(progress: Progress) -> None:
             if 0 < progress.done < progress.total:
                 seen.append({d.id for d in store.iter_documents(archive, with_pages=False)})
+                if archive.index_dir.exists():
+                    index = open_index(archive.index_dir)
+                    found.append(index.search("kiem tra", facets=False).total)
+                    index.close()
 
         report = ingest(archive, batch, IngestOptions(workers=1), on_progress=watch)
         assert len(report.documents) == 10
         # Halfway through, the documents closed so far were there, and kept their ids.
         assert len(seen[5]) >= 3
         assert all(ids <= set(report.documents) for ids in seen)
+        # ... and searchable.
+        assert found and 0 < found[-1] < 10
         firsts = [store.document(archive, d).pages[0].source_path for d in report.documents]
     assert sorted(firsts) == sorted(f"trang-{i}.png" for i in range(1, 11))
 

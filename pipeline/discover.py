@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -52,7 +53,13 @@ def discover(batch_dir: Path) -> list[Path]:
         if path.suffix.lower() in _IGNORED_SUFFIXES:
             continue
         found.append(path)
-    return sorted(found, key=lambda p: batch_order(p.relative_to(batch_dir).as_posix()))
+    return sorted(found, key=lambda p: batch_order(batch_path_of(p, batch_dir)))
+
+
+def batch_path_of(path: Path, batch_dir: Path) -> str:
+    """A scan's path in the batch as sohoa stores and compares it: forward slashes, NFC (a
+    folder named on a Mac comes decomposed, and "Hồ sơ" must equal what a clerk types)."""
+    return unicodedata.normalize("NFC", path.relative_to(batch_dir).as_posix())
 
 
 def batch_order(rel_path: str) -> tuple:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -285,7 +286,7 @@ class _Reader:
 def batch_path(name: str) -> str:
     """A file or folder as the manifest names it, spelled as the batch lists it ("." = the
     batch folder): forward slashes, no leading "./", no trailing "/"."""
-    path = name.replace("\\", "/").strip()
+    path = unicodedata.normalize("NFC", name.replace("\\", "/").strip())
     while path.startswith("./"):
         path = path[2:]
     return path.rstrip("/") or "."

@@ -22,7 +22,7 @@ from ocr.page import ocr_page
 from ocr.tesseract import check_tesseract
 from ocr.types import PageResult
 from pipeline import indexing
-from pipeline.discover import PageTask, discover
+from pipeline.discover import PageTask, batch_path_of, discover
 from pipeline.documents import Cut, Stream, build_documents
 from pipeline.executor import Executor, make_executor
 from pipeline.manifest import Manifest, find_manifest, load_manifest
@@ -143,7 +143,7 @@ def _ingest(
     # Triage: hash, identify and keep each original before any OCR.
     paths = discover(batch_dir)
     if manifest:
-        _check_manifest_paths(manifest, [p.relative_to(batch_dir).as_posix() for p in paths])
+        _check_manifest_paths(manifest, [batch_path_of(p, batch_dir) for p in paths])
     files, duplicates, failed_files = _triage(archive, batch_id, batch_dir, paths)
     streams = plan_streams(list(files.values()), manifest)
     tasks: list[PageTask] = []
@@ -390,7 +390,7 @@ def _triage(
     duplicates: list[tuple[str, str, int]] = []
     failed = 0
     for path in paths:
-        rel = path.relative_to(batch_dir).as_posix()
+        rel = batch_path_of(path, batch_dir)
         try:
             info = inspect_scan(path)
             sha = sha256_file(path)

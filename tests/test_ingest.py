@@ -6,6 +6,7 @@ import json
 import struct
 import subprocess
 import sys
+import unicodedata
 import zlib
 from pathlib import Path
 
@@ -261,6 +262,20 @@ def test_top_secret_pages_are_refused_without_approval(tmp_path: Path) -> None:
     code, report = run_cli("ingest", str(batch), "--archive", str(tmp_path / "kho"), "--json")
     assert code == 0, report
     assert isinstance(report, dict) and len(report["documents"]) == 2
+
+
+def test_a_folder_named_on_a_mac_matches_the_manifest_typed_in_nfc(tmp_path: Path) -> None:
+    folder = unicodedata.normalize("NFD", "hồ-sơ")  # how macOS writes the name
+    batch = tmp_path / "hop"
+    for name, line in (("a.png", "Thông báo kết luận"), ("b.png", "Trang hai của thông báo")):
+        save_scan(render_lines([line]), batch / folder / name)
+    (batch / "sohoa.toml").write_text('[page_ranges]\n"hồ-sơ" = [[1, 2]]\n', encoding="utf-8")
+    code, report = run_cli("ingest", str(batch), "--archive", str(tmp_path / "kho"), "--json")
+    assert code == 0 and isinstance(report, dict), report
+    (doc,) = report["documents"]
+    code, shown = run_cli("show", str(doc), "--archive", str(tmp_path / "kho"), "--json")
+    assert isinstance(shown, dict)
+    assert [p["source_file"] for p in shown["pages"]] == ["hồ-sơ/a.png", "hồ-sơ/b.png"]
 
 
 def test_a_missing_batch_folder_stops_before_anything_is_written(tmp_path: Path) -> None:

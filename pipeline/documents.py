@@ -88,10 +88,14 @@ def build_documents(
     if not present:
         return Cut()
     pages = _StoredPages(archive, [r for _, r in present])
+    # Pages right after one that is not stored (it failed, or was refused as Tuyệt mật and
+    # deleted): what was there is unknown, so it counts as the end of a document.
+    gaps = {j for j in range(1, len(present)) if present[j][0] > present[j - 1][0] + 1}
     if stream.fixed:
-        ranges = split_dossier(pages, fixed=_present_ranges(stream, [n for n, _ in present]))
+        fixed = _present_ranges(stream, [n for n, _ in present])
+        ranges = split_dossier(pages, fixed=fixed, after_gap=gaps)
     elif len(stream.pages) > 1:
-        ranges = split_dossier(pages)
+        ranges = split_dossier(pages, after_gap=gaps)
     else:
         ranges = [range(len(pages))]
     scope = stream.pages

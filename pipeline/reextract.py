@@ -52,22 +52,25 @@ def reextract(archive: Archive, batch_id: int | None = None) -> ReextractReport:
     removed: list[int] = []
     refused = 0
     doc_ids: list[int] = []
-    for bid, _folder, stored in known:
-        manifest = Manifest.from_dict(stored) if stored else None
+    for bid, _folder, saved in known:
+        manifest = Manifest.from_dict(saved) if saved else None
         dossier_id = None
         if manifest and manifest.ho_so_code:
             dossier_id = store.ensure_dossier(
                 archive, manifest.ho_so_code, manifest.ho_so_title, manifest.as_dict()
             )
+        stored = sorted(store.batch_files(archive, bid), key=lambda f: batch_order(f[0]))
         files: list[ScanFile] = []
         seen: set[str] = set()
-        for rel, sha, pages in sorted(
-            store.batch_files(archive, bid), key=lambda f: batch_order(f[0])
-        ):
+        for rel, sha, pages in stored:
             if sha not in seen:  # a scan delivered twice: its pages are the first copy's
                 seen.add(sha)
                 files.append(ScanFile(rel, sha, pages))
-        for stream in plan_streams(files, manifest):
+        # Files that could not be read, or were refused whole (Tuyệt mật) and forgotten, still
+        # held a page there: the cut around them is the one ingest made.
+        kept = {rel for rel, _, _ in stored}
+        missing = sorted({f.rel_path for f in store.failures(archive, bid)} - kept)
+        for stream in plan_streams(files, manifest, missing):
             cut = build_documents(archive, bid, stream, manifest, dossier_id)
             refused += cut.refused
             removed += cut.removed

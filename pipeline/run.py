@@ -22,7 +22,7 @@ from ocr.page import ocr_page
 from ocr.tesseract import check_tesseract
 from ocr.types import PageResult
 from pipeline import indexing
-from pipeline.discover import PageTask, batch_path_of, discover
+from pipeline.discover import PageTask, batch_order, batch_path_of, discover
 from pipeline.documents import Cut, Stream, build_documents
 from pipeline.executor import Executor, make_executor
 from pipeline.manifest import Manifest, find_manifest, load_manifest
@@ -144,8 +144,9 @@ def _ingest(
     paths = discover(batch_dir)
     if manifest:
         _check_manifest_paths(manifest, [batch_path_of(p, batch_dir) for p in paths])
-    files, duplicates, failed_files = _triage(archive, batch_id, batch_dir, paths)
-    streams = plan_streams(list(files.values()), manifest)
+    files, duplicates, unreadable = _triage(archive, batch_id, batch_dir, paths)
+    failed_files = len(unreadable)
+    streams = plan_streams(list(files.values()), manifest, missing=unreadable)
     tasks: list[PageTask] = []
     skipped = sum(pages for _, _, pages in duplicates)
     for f in files.values():
@@ -311,14 +312,25 @@ def _manifest(batch_dir: Path, explicit: Path | None) -> Manifest | None:
     return manifest
 
 
-def plan_streams(files: Sequence[ScanFile], manifest: Manifest | None) -> list[Stream]:
+MISSING = "missing:"
+"""Content hash of a placeholder page: a file of the batch that could not be read."""
+
+
+def plan_streams(
+    files: Sequence[ScanFile], manifest: Manifest | None, missing: Sequence[str] = ()
+) -> list[Stream]:
     """How the batch's files are read into documents, in the batch's order.
 
     A multi-page file is cut on its own. The single-page scans that follow one another in a
     folder are one run of pages, cut into documents by first- and last-page cues, so that a
     dossier delivered as page images becomes its documents. A folder given page ranges in the
     manifest is one run of all its pages; `moi_tep_mot_van_ban` keeps every file on its own.
+    The `missing` files (unreadable) hold a page that is never stored: the cut knows a page
+    was there, and its place counts in the manifest's ranges.
     """
+    if missing:
+        placeholders = [ScanFile(rel, MISSING + rel, 1) for rel in missing]
+        files = sorted([*files, *placeholders], key=lambda f: batch_order(f.rel_path))
     ranges = manifest.page_ranges if manifest else {}
     alone = manifest.moi_tep_mot_van_ban if manifest else False
 
@@ -380,15 +392,15 @@ def _where(manifest: Manifest) -> str:
 
 def _triage(
     archive: Archive, batch_id: int, batch_dir: Path, paths: Sequence[Path]
-) -> tuple[dict[str, ScanFile], list[tuple[str, str, int]], int]:
+) -> tuple[dict[str, ScanFile], list[tuple[str, str, int]], list[str]]:
     """Hash, identify and store each scan; unreadable files become failures.
 
-    Returns the files by content hash, the duplicates (file, same as, pages) and the number of
-    files that failed.
+    Returns the files by content hash, the duplicates (file, same as, pages) and the files that
+    could not be read.
     """
     files: dict[str, ScanFile] = {}
     duplicates: list[tuple[str, str, int]] = []
-    failed = 0
+    failed: list[str] = []
     for path in paths:
         rel = batch_path_of(path, batch_dir)
         try:
@@ -401,7 +413,7 @@ def _triage(
                 for m in (exc.vi, exc.en)
             )
             store.record_failure(archive, batch_id, rel, None, vi, en)
-            failed += 1
+            failed.append(rel)
             continue
         except OSError as exc:
             store.record_failure(
@@ -412,7 +424,7 @@ def _triage(
                 f"Không đọc được tệp {rel}: {exc.strerror}. Kiểm tra quyền đọc hoặc ổ đĩa.",
                 f"Cannot read {rel}: {exc.strerror}. Check read permission or the drive.",
             )
-            failed += 1
+            failed.append(rel)
             continue
         store.resolve_file_failures(archive, batch_id, rel)
         archive.blobs.put(path, sha)

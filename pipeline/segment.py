@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -438,13 +438,18 @@ START_AFTER_END = 2.0
 
 
 def split_dossier(
-    pages: Sequence[PageText], *, fixed: Sequence[tuple[int, int]] | None = None
+    pages: Sequence[PageText],
+    *,
+    fixed: Sequence[tuple[int, int]] | None = None,
+    after_gap: Collection[int] = (),
 ) -> list[range]:
     """0-based page ranges of the documents in a scanned dossier, covering all pages in order.
 
     `fixed` (1-based inclusive page ranges, from the manifest) wins; pages it leaves out are
-    split by their cues. Raises ManifestError when a fixed range overlaps another or lies
-    beyond the scan.
+    split by their cues. `after_gap` are the pages that follow a page missing from `pages` (it
+    failed to read, or was refused): what was there is unknown, so it counts as an end and a
+    page with first-page cues after it starts a document. Raises ManifestError when a fixed
+    range overlaps another or lies beyond the scan.
     """
     n = len(pages)
     if n == 0:
@@ -454,20 +459,24 @@ def split_dossier(
     cursor = 0
     for first, last in ranges:
         if cursor < first - 1:
-            out += _split(pages, cursor, first - 1)
+            out += _split(pages, cursor, first - 1, after_gap)
         out.append(range(first - 1, last))
         cursor = last
     if cursor < n:
-        out += _split(pages, cursor, n)
+        out += _split(pages, cursor, n, after_gap)
     return out
 
 
-def _split(pages: Sequence[PageText], start: int, stop: int) -> list[range]:
+def _split(
+    pages: Sequence[PageText], start: int, stop: int, after_gap: Collection[int] = ()
+) -> list[range]:
     starts = [start]
     before: PageCues | None = None
     for i in range(start, stop):
         page = pages[i]
         cues = page_cues(page)
+        if i in after_gap and i > start:
+            before = _UNKNOWN_END
         if before is not None and _starts(before, cues):
             starts.append(i)
         # A blank page (the empty back of a sheet scanned on both sides) stays with the document
@@ -526,6 +535,10 @@ class PageCues:
     @property
     def last_score(self) -> float:
         return 1.0 * self.signature + 1.0 * self.recipients
+
+
+_UNKNOWN_END = PageCues(signature=True)
+"""What a missing page counts as for the page after it: the end of a document."""
 
 
 def page_cues(page: PageText) -> PageCues:

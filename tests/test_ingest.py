@@ -278,6 +278,50 @@ def test_a_folder_named_on_a_mac_matches_the_manifest_typed_in_nfc(tmp_path: Pat
     assert [p["source_file"] for p in shown["pages"]] == ["hồ-sơ/a.png", "hồ-sơ/b.png"]
 
 
+STRONG_FIRST = ["TỈNH ỦY BẮC GIANG", "Số 7-KH/TU", "KẾ HOẠCH", "Về công tác kiểm tra"]
+# Only a header: the first page of a document after an end, a continued page otherwise.
+HEADER_ONLY = ["TỈNH ỦY BẮC GIANG     ĐẢNG CỘNG SẢN VIỆT NAM", "Danh sách đảng viên"]
+TOP_SECRET_WHOLE = [
+    "TỈNH ỦY BẮC GIANG", "TUYỆT MẬT", "Số 5-BC/TU", "BÁO CÁO", "Về công tác bảo vệ",
+    "Nơi nhận: T/M BAN THƯỜNG VỤ", "- Như trên, PHÓ BÍ THƯ", "- Lưu VPTU.", "Lê Thị Thu Hồng",
+]  # fmt: skip
+
+
+def first_files(archive: str, doc_ids: list[int]) -> list[str]:
+    shown = [run_cli("show", str(d), "--archive", archive, "--json")[1] for d in doc_ids]
+    return sorted(s["pages"][0]["source_file"] for s in shown if isinstance(s, dict))
+
+
+def test_an_unreadable_page_image_counts_as_an_end(tmp_path: Path) -> None:
+    batch = tmp_path / "hop"
+    save_scan(render_lines(STRONG_FIRST), batch / "1-ke-hoach.png")
+    (batch / "2-hong.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    save_scan(render_lines(HEADER_ONLY), batch / "3-dau-trang.png")
+    archive = str(tmp_path / "kho")
+    code, report = run_cli("ingest", str(batch), "--archive", archive, "--json")
+    assert code == 3 and isinstance(report, dict), report
+    assert [f["file"] for f in report["failures"]] == ["2-hong.png"]
+    # What the broken file held is unknown: the header-only page starts a document after it.
+    assert first_files(archive, report["documents"]) == ["1-ke-hoach.png", "3-dau-trang.png"]
+
+
+def test_reextract_cuts_around_a_refused_document_as_ingest_did(tmp_path: Path) -> None:
+    batch = tmp_path / "hop"
+    save_scan(render_lines(STRONG_FIRST), batch / "1-ke-hoach.png")
+    save_scan(render_lines(TOP_SECRET_WHOLE), batch / "2-tuyet-mat.png")
+    save_scan(render_lines(HEADER_ONLY), batch / "3-dau-trang.png")
+    archive = str(tmp_path / "kho")
+    code, report = run_cli("ingest", str(batch), "--archive", archive, "--json")
+    assert code == 3 and isinstance(report, dict), report
+    docs = report["documents"]
+    assert first_files(archive, docs) == ["1-ke-hoach.png", "3-dau-trang.png"]
+    # The refused page was deleted and its scan forgotten; cut again from the store alone, the
+    # header-only page still starts its own document, as when the refused one's end was seen.
+    code, again = run_cli("reextract", "--archive", archive, "--json")
+    assert code == 0 and isinstance(again, dict) and again["removed"] == [], again
+    assert first_files(archive, docs) == ["1-ke-hoach.png", "3-dau-trang.png"]
+
+
 def test_a_missing_batch_folder_stops_before_anything_is_written(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main, ["ingest", str(tmp_path / "khong-co"), "--archive", str(tmp_path / "kho")]

@@ -83,6 +83,16 @@ def test_a_blank_back_page_stays_with_its_document_and_passes_its_end_on() -> No
     assert spans(split_dossier(pages)) == [(0, 4), (4, 6)]
 
 
+def test_a_missing_page_counts_as_an_end() -> None:
+    weak = PageText(f"TỈNH ỦY BẮC GIANG ĐẢNG CỘNG SẢN VIỆT NAM\n{BODY}")
+    pages = [first("1-KH/UBKTTU", "KẾ HOẠCH"), middle(2), weak, middle(2)]
+    assert spans(split_dossier(pages)) == [(0, 4)]
+    # A page between the middle one and the weak one failed, or was refused and deleted.
+    assert spans(split_dossier(pages, after_gap={2})) == [(0, 2), (2, 4)]
+    # A middle page after a gap still continues its document.
+    assert spans(split_dossier(pages, after_gap={1})) == [(0, 4)]
+
+
 def test_manifest_ranges_win() -> None:
     pages = [first("1-TB/TU"), middle(2), first("2-TB/TU"), last(2), middle(3)]
     assert spans(split_dossier(pages)) == [(0, 2), (2, 5)]

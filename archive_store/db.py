@@ -65,9 +65,30 @@ class Archive:
             try:
                 yield session
                 session.commit()
+            except OperationalError as exc:
+                session.rollback()
+                raise self._failed(exc) from exc
             except BaseException:
                 session.rollback()
                 raise
+
+    def _failed(self, exc: OperationalError) -> ArchiveError:
+        """A database that cannot be written (disk full, server gone) as a clerk can act on it;
+        what was committed before is kept, so running the command again resumes."""
+        where = self.engine.url.render_as_string(hide_password=True)
+        if "full" in str(exc.orig) or "No space left" in str(exc.orig):
+            return ArchiveError(
+                vi=f"Hết dung lượng đĩa khi ghi cơ sở dữ liệu {where}. Giải phóng chỗ trống rồi "
+                "chạy lại lệnh; các trang đã lưu được giữ nguyên và sẽ được bỏ qua.",
+                en=f"Disk full while writing the database {where}. Free some space and run the "
+                "command again; pages already stored are kept and skipped.",
+            )
+        return ArchiveError(
+            vi=f"Lỗi cơ sở dữ liệu {where}: {exc.orig}. Kiểm tra máy chủ PostgreSQL hoặc ổ đĩa "
+            "rồi chạy lại lệnh; các trang đã lưu được giữ nguyên.",
+            en=f"Database error on {where}: {exc.orig}. Check the PostgreSQL server or the drive "
+            "and run the command again; pages already stored are kept.",
+        )
 
     def close(self) -> None:
         self.engine.dispose()

@@ -6,7 +6,7 @@ import errno
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, event, func, select, text, update
 
 from archive_store import store
 from archive_store.blobs import BlobStore, sha256_file, storage_error
@@ -186,6 +186,33 @@ def test_a_full_disk_is_reported_with_what_to_do(tmp_path: Path) -> None:
     err = storage_error(OSError(errno.ENOSPC, "No space left on device"), tmp_path / "x")
     assert isinstance(err, ArchiveError)
     assert "Hết dung lượng đĩa" in err.vi and "chạy lại" in err.vi
+
+
+def test_a_full_database_disk_is_reported_and_keeps_what_was_stored(tmp_path: Path) -> None:
+    with Archive(tmp_path / "kho") as archive:
+        # SQLite's page limit stands in for a full disk: the same SQLITE_FULL error.
+        limit = _pages(archive) + 120  # room for about two of these pages
+        archive.engine.dispose()
+        event.listen(
+            archive.engine,
+            "connect",
+            lambda conn, _: conn.execute(f"PRAGMA max_page_count={limit}"),
+        )
+        big = page("x" * 200_000)
+        stored = 0
+        with pytest.raises(ArchiveError) as caught:
+            for n in range(1, 50):
+                store.save_page(archive, "ab" * 32, n, big)
+                stored += 1
+        assert "Hết dung lượng đĩa" in caught.value.vi and "chạy lại" in caught.value.vi
+        assert stored >= 1
+    with Archive(tmp_path / "kho") as archive:
+        assert store.stored_pages(archive, "ab" * 32) == set(range(1, stored + 1))
+
+
+def _pages(archive: Archive) -> int:
+    with archive.engine.connect() as conn:
+        return int(conn.exec_driver_sql("PRAGMA page_count").scalar() or 0)
 
 
 def test_a_postgres_that_does_not_answer_is_a_clear_error(tmp_path: Path) -> None:

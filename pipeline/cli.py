@@ -293,7 +293,7 @@ def search(
 
 
 def _place(where: Sequence[tuple[str, int]], number: int) -> str:
-    """ " (hs.tif, p. 5)": where page `number` of a document lies, for the search listing."""
+    """Where page `number` of a document lies, for the search listing: ' (hs.tif, p. 5)'."""
     if not 0 < number <= len(where):
         return ""
     path, page = where[number - 1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import posixpath
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -293,7 +294,19 @@ class _Cutter:
 
 
 def _ocr_task(task: PageTask, *, lang: str, max_pixels: int) -> PageResult:
-    """Runs in a worker process: OCR one page of the stored original."""
+    """Runs in a worker process (here, or on a cluster machine): OCR one page of the stored
+    original."""
+    if not task.path.is_file():
+        # On a cluster: the worker's machine does not see the archive's blob folder.
+        host, blobs = socket.gethostname(), task.path.parents[2]
+        raise InputError(
+            vi=f"{task.rel_path}, trang {task.source_page}: máy OCR {host} không thấy bản gốc đã "
+            f"lưu trong {blobs}. Thư mục blobs của kho phải được gắn cùng đường dẫn trên mọi máy "
+            "chạy `dask worker`; sửa rồi chạy lại lệnh.",
+            en=f"{task.rel_path}, page {task.source_page}: the OCR machine {host} does not see the "
+            f"stored original in {blobs}. The archive's blobs folder must be mounted at the same "
+            "path on every machine running `dask worker`; fix that and run again.",
+        )
     return ocr_page(task.path, task.source_page - 1, lang=lang, max_pixels=max_pixels)
 
 

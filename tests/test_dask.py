@@ -140,6 +140,19 @@ def test_a_killed_cluster_worker_loses_no_page(
     assert len(set(rows)) == pages
 
 
+def test_a_worker_that_does_not_see_the_blob_folder_says_so(tmp_path: Path) -> None:
+    from pipeline.discover import PageTask
+    from pipeline.run import _explain, _ocr_task
+    from sohoa.errors import InputError
+
+    task = PageTask(tmp_path / "blobs" / "ab" / ("ab" * 32), "hs/trang-3.png", "ab" * 32, 1)
+    with pytest.raises(InputError) as caught:
+        _ocr_task(task, lang="vie", max_pixels=10**8)
+    vi, _ = _explain(caught.value, task)
+    assert vi.startswith("hs/trang-3.png, trang 1:") and "gắn cùng đường dẫn" in vi
+    assert str(tmp_path / "blobs") in vi
+
+
 def test_a_scheduler_that_does_not_answer_stops_the_run_before_any_work(tmp_path: Path) -> None:
     batch = make_batch(tmp_path / "hop", 1)
     run = ingest(batch, tmp_path / "kho", f"tcp://127.0.0.1:{free_port()}")

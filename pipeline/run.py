@@ -298,7 +298,7 @@ def _ocr_task(task: PageTask, *, lang: str, max_pixels: int) -> PageResult:
     original."""
     if not task.path.is_file():
         # On a cluster: the worker's machine does not see the archive's blob folder.
-        host, blobs = socket.gethostname(), task.path.parents[2]
+        host, blobs = socket.gethostname(), task.path.parents[2]  # blobs/ab/cd/<sha>
         raise InputError(
             vi=f"{task.rel_path}, trang {task.source_page}: máy OCR {host} không thấy bản gốc đã "
             f"lưu trong {blobs}. Thư mục blobs của kho phải được gắn cùng đường dẫn trên mọi máy "

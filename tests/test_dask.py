@@ -141,11 +141,13 @@ def test_a_killed_cluster_worker_loses_no_page(
 
 
 def test_a_worker_that_does_not_see_the_blob_folder_says_so(tmp_path: Path) -> None:
+    from archive_store.blobs import BlobStore
     from pipeline.discover import PageTask
     from pipeline.run import _explain, _ocr_task
     from sohoa.errors import InputError
 
-    task = PageTask(tmp_path / "blobs" / "ab" / ("ab" * 32), "hs/trang-3.png", "ab" * 32, 1)
+    blob = BlobStore(tmp_path / "blobs").path_for("ab" * 32)  # not there
+    task = PageTask(blob, "hs/trang-3.png", "ab" * 32, 1)
     with pytest.raises(InputError) as caught:
         _ocr_task(task, lang="vie", max_pixels=10**8)
     vi, _ = _explain(caught.value, task)

@@ -319,9 +319,14 @@ def reextract(archive_dir: Path, as_json: bool, batch_id: int | None) -> None:
 
     Example: sohoa reextract --batch 3
     """
+    from pipeline.progress import ProgressBar
     from pipeline.reextract import reextract as run_reextract
 
-    report = run_reextract(open_archive(archive_dir), batch_id)
+    bar = ProgressBar(enabled=not as_json)
+    try:
+        report = run_reextract(open_archive(archive_dir), batch_id, on_progress=bar)
+    finally:
+        bar.close()
     if as_json:
         _print_json(report.as_json())
         return

@@ -8,6 +8,8 @@ still start on the same page keep their ids, and people's corrections keep winni
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from archive_store import store
@@ -16,7 +18,7 @@ from pipeline import indexing
 from pipeline.discover import batch_order
 from pipeline.documents import build_documents
 from pipeline.manifest import Manifest
-from pipeline.run import ScanFile, plan_streams
+from pipeline.run import Progress, ScanFile, plan_streams
 from sohoa.errors import NotFound
 
 
@@ -39,7 +41,11 @@ class ReextractReport:
         }
 
 
-def reextract(archive: Archive, batch_id: int | None = None) -> ReextractReport:
+def reextract(
+    archive: Archive,
+    batch_id: int | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> ReextractReport:
     """Cut every batch's stored pages (or one batch's) again and update the index."""
     known = store.batches(archive)
     if batch_id is not None:
@@ -49,9 +55,11 @@ def reextract(archive: Archive, batch_id: int | None = None) -> ReextractReport:
                 vi=f"Không có lô số {batch_id} trong kho. `sohoa status` cho biết số lô.",
                 en=f"No batch {batch_id} in the archive. `sohoa status` gives the count.",
             )
+    total = sum(_pages(*_files(archive, bid)) for bid, _, _ in known)
+    done = refused = 0
     removed: list[int] = []
-    refused = 0
     doc_ids: list[int] = []
+    started = time.monotonic()
     for bid, _folder, saved in known:
         manifest = Manifest.from_dict(saved) if saved else None
         dossier_id = None
@@ -59,21 +67,33 @@ def reextract(archive: Archive, batch_id: int | None = None) -> ReextractReport:
             dossier_id = store.ensure_dossier(
                 archive, manifest.ho_so_code, manifest.ho_so_title, manifest.as_dict()
             )
-        stored = sorted(store.batch_files(archive, bid), key=lambda f: batch_order(f[0]))
-        files: list[ScanFile] = []
-        seen: set[str] = set()
-        for rel, sha, pages in stored:
-            if sha not in seen:  # a scan delivered twice: its pages are the first copy's
-                seen.add(sha)
-                files.append(ScanFile(rel, sha, pages))
-        # Files that could not be read, or were refused whole (Tuyệt mật) and forgotten, still
-        # held a page there: the cut around them is the one ingest made.
-        kept = {rel for rel, _, _ in stored}
-        missing = sorted({f.rel_path for f in store.failures(archive, bid)} - kept)
-        for stream in plan_streams(files, manifest, missing):
+        for stream in plan_streams(*_files(archive, bid), manifest=manifest):
             cut = build_documents(archive, bid, stream, manifest, dossier_id)
             refused += cut.refused
             removed += cut.removed
+            done += len(stream.pages)
+            if on_progress:
+                on_progress(Progress(done, total, time.monotonic() - started))
         doc_ids += store.batch_document_ids(archive, bid)
     indexing.update(archive, doc_ids, removed=removed)
     return ReextractReport(len(known), len(doc_ids), tuple(removed), refused)
+
+
+def _files(archive: Archive, batch_id: int) -> tuple[list[ScanFile], list[str]]:
+    """A batch's kept files in batch order, and the files of it that are missing."""
+    stored = sorted(store.batch_files(archive, batch_id), key=lambda f: batch_order(f[0]))
+    files: list[ScanFile] = []
+    seen: set[str] = set()
+    for rel, sha, pages in stored:
+        if sha not in seen:  # a scan delivered twice: its pages are the first copy's
+            seen.add(sha)
+            files.append(ScanFile(rel, sha, pages))
+    # Files that could not be read, or were refused whole (Tuyệt mật) and forgotten, still
+    # held a page there: the cut around them is the one ingest made.
+    kept = {rel for rel, _, _ in stored}
+    missing = sorted({f.rel_path for f in store.failures(archive, batch_id)} - kept)
+    return files, missing
+
+
+def _pages(files: list[ScanFile], missing: list[str]) -> int:
+    return sum(f.pages for f in files) + len(missing)

@@ -147,7 +147,7 @@ def _ingest(
         _check_manifest_paths(manifest, [batch_path_of(p, batch_dir) for p in paths])
     files, duplicates, unreadable = _triage(archive, batch_id, batch_dir, paths)
     failed_files = len(unreadable)
-    streams = plan_streams(list(files.values()), manifest, missing=unreadable)
+    streams = plan_streams(list(files.values()), unreadable, manifest=manifest)
     tasks: list[PageTask] = []
     skipped = sum(pages for _, _, pages in duplicates)
     for f in files.values():
@@ -330,7 +330,7 @@ MISSING = "missing:"
 
 
 def plan_streams(
-    files: Sequence[ScanFile], manifest: Manifest | None, missing: Sequence[str] = ()
+    files: Sequence[ScanFile], missing: Sequence[str] = (), *, manifest: Manifest | None
 ) -> list[Stream]:
     """How the batch's files are read into documents, in the batch's order.
 

@@ -18,6 +18,8 @@ from archive_store.db import Archive
 from archive_store.models import Batch, Document
 from pipeline.cli import main
 from pipeline.conventions import fold
+from pipeline.reextract import reextract
+from pipeline.run import Progress
 from scripts.synth import SynthDocument, page_text, party_document, render_page, state_document
 from tests.conftest import render_lines, save_scan
 
@@ -225,6 +227,10 @@ def test_reextract_works_from_the_store_alone_and_keeps_corrections(
     assert isinstance(found, dict) and [h["doc_id"] for h in found["hits"]] == [doc]
     code, out = cli("reextract", "--batch", "9", "--archive", str(archive))
     assert code == 7 and "Không có lô số 9" in str(out)
+    seen: list[Progress] = []
+    with Archive(archive) as again:
+        reextract(again, on_progress=seen.append)
+    assert (seen[-1].done, seen[-1].total) == (8, 8)  # six page images, a two-page TIFF
 
 
 def test_a_manifest_naming_no_file_or_folder_of_the_batch_is_refused(

@@ -18,7 +18,7 @@ from pipeline import indexing
 from pipeline.discover import batch_order
 from pipeline.documents import build_documents
 from pipeline.manifest import Manifest
-from pipeline.run import Progress, ScanFile, plan_streams
+from pipeline.run import Progress, ScanFile, dossier_for, plan_streams
 from sohoa.errors import NotFound
 
 
@@ -62,11 +62,7 @@ def reextract(
     started = time.monotonic()
     for bid, _folder, saved in known:
         manifest = Manifest.from_dict(saved) if saved else None
-        dossier_id = None
-        if manifest and manifest.ho_so_code:
-            dossier_id = store.ensure_dossier(
-                archive, manifest.ho_so_code, manifest.ho_so_title, manifest.as_dict()
-            )
+        dossier_id = dossier_for(archive, manifest)
         for stream in plan_streams(*_files(archive, bid), manifest=manifest):
             cut = build_documents(archive, bid, stream, manifest, dossier_id)
             refused += cut.refused

@@ -135,11 +135,7 @@ def _ingest(
     on_progress: Callable[[Progress], None] | None,
 ) -> IngestReport:
     batch_id = store.upsert_batch(archive, batch_dir, manifest.as_dict() if manifest else None)
-    dossier_id = None
-    if manifest and manifest.ho_so_code:
-        dossier_id = store.ensure_dossier(
-            archive, manifest.ho_so_code, manifest.ho_so_title, manifest.as_dict()
-        )
+    dossier_id = dossier_for(archive, manifest)
 
     # Triage: hash, identify and keep each original before any OCR.
     paths = discover(batch_dir)
@@ -196,6 +192,15 @@ def _ingest(
         failures=tuple(store.failures(archive, batch_id)),
         duplicates=tuple((a, b) for a, b, _ in duplicates),
         index_note=note,
+    )
+
+
+def dossier_for(archive: Archive, manifest: Manifest | None) -> int | None:
+    """The dossier the manifest names (created or brought up to date), if it names one."""
+    if manifest is None or not manifest.ho_so_code:
+        return None
+    return store.ensure_dossier(
+        archive, manifest.ho_so_code, manifest.ho_so_title, manifest.as_dict()
     )
 
 

@@ -9,8 +9,8 @@ import unicodedata
 
 from archive_store import store
 from archive_store.db import Archive
+from extract.metadata import DocumentMetadata
 from pipeline import indexing
-from pipeline.metadata import DocumentMetadata
 from sohoa.access import parse_level
 from sohoa.errors import ExitCode, SohoaError
 

@@ -12,10 +12,10 @@ from typing import overload
 from archive_store import store
 from archive_store.db import Archive
 from archive_store.records import DocumentRecord, PageRef
+from extract.metadata import PageText, document_title, extract_metadata
+from extract.segment import check_ranges, split_dossier
 from indexer.types import IndexedDocument, IndexedPage
 from pipeline.manifest import Manifest, PageRanges
-from pipeline.metadata import PageText, document_title, extract_metadata
-from pipeline.segment import check_ranges, split_dossier
 from sohoa.access import AccessLevel, BadClearance, parse_level
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from rapidfuzz import process
 
-from pipeline.conventions import fold
+from extract.conventions import fold
 from sohoa.access import AccessLevel, BadClearance, parse_level
 from sohoa.errors import ManifestError
 

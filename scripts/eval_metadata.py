@@ -19,9 +19,9 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
-from pipeline.conventions import canonical
-from pipeline.metadata import DocumentMetadata, PageText, extract_metadata, inspection_kind
-from pipeline.segment import split_dossier
+from extract.conventions import canonical
+from extract.metadata import DocumentMetadata, PageText, extract_metadata, inspection_kind
+from extract.segment import split_dossier
 from scripts.metadata_set import (
     FIELDS,
     Labelled,

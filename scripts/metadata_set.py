@@ -16,8 +16,8 @@ from typing import Any
 
 from PIL import ImageFont
 
+from extract.metadata import PageText
 from ocr.types import Word
-from pipeline.metadata import PageText
 from scripts import synth
 from scripts.synth import Line, SynthDocument, SynthPage
 

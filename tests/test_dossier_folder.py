@@ -16,8 +16,8 @@ from sqlalchemy import update
 
 from archive_store.db import Archive
 from archive_store.models import Batch, Document
+from extract.conventions import fold
 from pipeline.cli import main
-from pipeline.conventions import fold
 from pipeline.reextract import reextract
 from pipeline.run import Progress
 from scripts.synth import SynthDocument, page_text, party_document, render_page, state_document

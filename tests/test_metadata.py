@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from ocr.types import Word
-from pipeline.metadata import (
+from extract.metadata import (
     DocumentMetadata,
     FieldValue,
     PageText,
@@ -15,6 +14,7 @@ from pipeline.metadata import (
     extract_metadata,
     inspection_kind,
 )
+from ocr.types import Word
 
 PARTY_FIRST = """\
 TỈNH ỦY BẮC GIANG ĐẢNG CỘNG SẢN VIỆT NAM

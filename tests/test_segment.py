@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.metadata import PageText
-from pipeline.segment import page_cues, split_dossier
+from extract.metadata import PageText
+from extract.segment import page_cues, split_dossier
 from sohoa.errors import ManifestError
 
 BODY = (

@@ -6,9 +6,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 
-from ocr.types import Word
-from pipeline import conventions as cv
-from pipeline.segment import (
+from extract import conventions as cv
+from extract.segment import (
     Date,
     Line,
     PageText,
@@ -20,6 +19,7 @@ from pipeline.segment import (
     find_type_line,
     page_lines,
 )
+from ocr.types import Word
 
 __all__ = [
     "DocumentMetadata", "FieldValue", "PageText", "document_title", "extract_metadata",

@@ -10,9 +10,9 @@ from itertools import pairwise
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import partial_ratio_alignment
 
+from extract import conventions as cv
 from ocr.syllable import is_syllable
 from ocr.types import Word
-from pipeline import conventions as cv
 from sohoa.errors import ManifestError
 
 

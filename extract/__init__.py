@@ -1,0 +1,1 @@
+"""Reading documents from page text and word boxes: zones, stamps, fields, review flags, cuts."""

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import TextIO
 
-from pipeline.run import Progress
 from sohoa.i18n import t
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the batch stands, for a progress bar."""
+
+    done: int
+    total: int
+    elapsed: float
 
 
 class ProgressBar:

@@ -18,7 +18,8 @@ from pipeline import indexing
 from pipeline.discover import batch_order
 from pipeline.documents import build_documents
 from pipeline.manifest import Manifest
-from pipeline.run import Progress, ScanFile, dossier_for, plan_streams
+from pipeline.planning import ScanFile, dossier_for, plan_streams
+from pipeline.run import Progress
 from sohoa.errors import NotFound
 
 

@@ -9,7 +9,7 @@ import pytest
 from archive_store import store
 from archive_store.db import Archive
 from indexer.backend import open_index
-from pipeline import run
+from pipeline import cutter
 from pipeline.run import IngestOptions, Progress, ingest
 from tests.conftest import render_lines, save_scan
 
@@ -28,8 +28,8 @@ def batch_of(folder: Path, pages: list[list[str]]) -> Path:
 def test_closed_documents_are_stored_while_the_run_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(run._Cutter, "STEP", 3)
-    monkeypatch.setattr(run._Cutter, "INDEX_EVERY", 0.0)
+    monkeypatch.setattr(cutter.Cutter, "STEP", 3)
+    monkeypatch.setattr(cutter.Cutter, "INDEX_EVERY", 0.0)
     pages = [first_page(n) for n in range(1, 11)]
     batch = batch_of(tmp_path / "hop", pages)
     seen: list[set[int]] = []
@@ -58,16 +58,16 @@ def test_closed_documents_are_stored_while_the_run_goes_on(
 def test_a_run_without_cues_is_cut_in_growing_steps(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(run._Cutter, "STEP", 2)
+    monkeypatch.setattr(cutter.Cutter, "STEP", 2)
     calls: list[int] = []
-    real = run.build_documents
+    real = cutter.build_documents
 
-    def counted(*args: object, closed_only: bool = False, **kwargs: object) -> run.Cut:
+    def counted(*args: object, closed_only: bool = False, **kwargs: object) -> cutter.Cut:
         if closed_only:
             calls.append(len(args[2].pages))  # type: ignore[attr-defined]
         return real(*args, closed_only=closed_only, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(run, "build_documents", counted)
+    monkeypatch.setattr(cutter, "build_documents", counted)
     pages = [[f"Trang {n} của biên bản"] for n in range(1, 13)]
     batch = batch_of(tmp_path / "hop", pages)
     with Archive(tmp_path / "kho") as archive:

@@ -10,6 +10,9 @@ from ocr.cleanup import OCR_DPI, CleanupOptions, effective_dpi, prepare
 from ocr.engine import get_engine
 from ocr.loader import DEFAULT_MAX_PIXELS, load_page
 from ocr.quality import assess
+from ocr.reading_order import by_columns
+from ocr.second_opinion import enabled as second_opinion_enabled
+from ocr.second_opinion import retext, second_opinion
 from ocr.tesseract import TesseractFailed
 from ocr.textnorm import normalize_text
 from ocr.types import PageResult
@@ -55,9 +58,17 @@ def ocr_page(
         ) from exc
     done = time.perf_counter()
     words = tuple(replace(w, text=normalize_text(w.text)) for w in raw_words)
+    text = normalize_text(raw_text)
+    if words and second_opinion_enabled():
+        outcome = second_opinion(image, words)
+        text, words = retext(text, words, outcome.words), outcome.words
+        if outcome.recognizer:
+            version = f"{version} + {outcome.recognizer}"
+    text, words = by_columns(text, words)
+    reread = time.perf_counter()
     quality = assess(words)
     return PageResult(
-        text=normalize_text(raw_text),
+        text=text,
         words=words,
         mean_confidence=quality.mean_confidence,
         needs_review=quality.needs_review,
@@ -69,4 +80,5 @@ def ocr_page(
         engine=version,
         ocr_seconds=round(done - cleaned, 4),
         cleanup_seconds=round(cleaned - started, 4),
+        second_opinion_seconds=round(reread - done, 4),
     )

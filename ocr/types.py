@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Word:
-    """One word Tesseract recognised, in page pixel coordinates of the image it read."""
+    """One word as read, in page pixel coordinates of the image Tesseract read."""
 
     text: str
     """The word, Unicode NFC, after look-alike normalization."""
@@ -16,9 +16,22 @@ class Word:
     width: int
     height: int
     conf: float
-    """Tesseract's word confidence, 0 to 100."""
+    """Confidence of `text`, 0 to 100 (Tesseract's word confidence, or the second opinion's)."""
     line: int
     """Line number within the page (0-based, reading order), so text and boxes can be re-joined."""
+    engine: str = "tesseract"
+    """Which recognizer gave `text`: "tesseract" (the page run) or "asterocr" (the second
+    opinion, see ocr/second_opinion.py)."""
+    alt_text: str = ""
+    """The other recognizer's reading where the two differed (empty where they agreed or the
+    word was not re-read): Tesseract's when AsterOCR's was taken, else AsterOCR's."""
+    alt_conf: float = 0.0
+    """Confidence of `alt_text`, 0 to 100 (0 when there is none)."""
+
+    @property
+    def disputed(self) -> bool:
+        """True when two recognizers read this word differently (a person may settle it)."""
+        return bool(self.alt_text)
 
 
 @dataclass(frozen=True)
@@ -64,3 +77,5 @@ class PageResult:
     """Wall time of the Tesseract run."""
     cleanup_seconds: float = 0.0
     """Wall time of loading and cleanup before OCR."""
+    second_opinion_seconds: float = 0.0
+    """Wall time of the second opinion and reading order after the Tesseract run."""

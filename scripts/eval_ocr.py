@@ -260,6 +260,167 @@ def timing(pages: int, seed: int) -> None:
         print(f"PDF/A-2b export: {(time.perf_counter() - started) / pages:.2f} s/page")
 
 
+# -- real pages ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RealPage:
+    """A transcribed page of a real scan: NAME_pK.{header,body}.gt.txt beside scans/NAME.pdf."""
+
+    name: str
+    scan: Path
+    frame: int
+    header: str
+    body: str
+
+
+def real_pages(root: Path) -> list[RealPage]:
+    """The hand-transcribed pages under root/transcribed, with their scans under root/scans."""
+    out = []
+    for body in sorted((root / "transcribed").glob("*.body.gt.txt")):
+        stem = body.name.removesuffix(".body.gt.txt")
+        name, _, page = stem.rpartition("_p")
+        header = body.with_name(f"{stem}.header.gt.txt")
+        out.append(
+            RealPage(
+                stem,
+                root / "scans" / f"{name}.pdf",
+                int(page) - 1,
+                header.read_text("utf-8") if header.exists() else "",
+                body.read_text("utf-8"),
+            )
+        )
+    return out
+
+
+def body_of(text: str, page: RealPage) -> str:
+    """The OCR text from the line where the page's body begins (the best match of the first
+    body line of the transcription); the whole text when the page has no header."""
+    if not page.header.strip():
+        return text
+    from rapidfuzz import fuzz
+
+    first = next(line for line in page.body.splitlines() if line.strip())
+    lines = text.splitlines()
+    best = max(range(len(lines)), key=lambda i: fuzz.ratio(lines[i], first), default=0)
+    return "\n".join(lines[best:])
+
+
+def word_error(ref: str, hyp: str) -> tuple[float, int, int]:
+    """Order-free word error: 1 - F1 of the two word multisets (NFC, split on whitespace);
+    also the words in common and the reference's word count."""
+    from collections import Counter
+
+    r = Counter(normalize_text(ref).split())
+    h = Counter(normalize_text(hyp).split())
+    common = sum((r & h).values())
+    total_r, total_h = sum(r.values()), sum(h.values())
+    if not total_r or not total_h:
+        return (0.0 if total_r == total_h else 1.0), common, total_r
+    f1 = 2 * common / (total_r + total_h)
+    return 1 - f1, common, total_r
+
+
+def fixed_and_broken(ref: str, before: str, after: str) -> tuple[list[str], list[str]]:
+    """Words the second opinion made right, and words it made wrong (multisets, order-free)."""
+    from collections import Counter
+
+    r = Counter(ref.split())
+    right_before = Counter(before.split()) & r
+    right_after = Counter(after.split()) & r
+    return sorted((right_after - right_before).elements()), sorted(
+        (right_before - right_after).elements()
+    )
+
+
+def run_real(page: RealPage) -> dict[str, Any]:
+    """One real page: load, cleanup, ONE Tesseract run, then the second opinion on its words."""
+    from ocr.cleanup import effective_dpi
+    from ocr.loader import load_page
+    from ocr.reading_order import by_columns
+    from ocr.second_opinion import retext, second_opinion
+
+    loaded = load_page(page.scan, page.frame)
+    width, height = loaded.image.size
+    dpi = effective_dpi(width, height, loaded.dpi)
+    grey, report = prepare(loaded.image, dpi, CleanupOptions())
+    started = time.perf_counter()
+    raw, raw_words = get_engine().recognize(
+        grey, lang="vie", dpi=OCR_DPI if report.upsampled_from_dpi else dpi
+    )
+    ocr_s = time.perf_counter() - started
+    from dataclasses import replace
+
+    words = [replace(w, text=normalize_text(w.text)) for w in raw_words]
+    text = normalize_text(raw)
+    started = time.perf_counter()
+    outcome = second_opinion(grey, words)
+    second_s = time.perf_counter() - started
+    texts = {
+        "tesseract": text,
+        "columns": by_columns(text, words)[0],
+        "second_opinion": by_columns(retext(text, words, outcome.words), outcome.words)[0],
+    }
+    row: dict[str, Any] = {"page": page.name, "ocr_s": ocr_s, "second_s": second_s,
+                           "reread": outcome.reread, "taken": outcome.taken}  # fmt: skip
+    truth = " ".join(normalize_text(page.body).split())
+    for name, full in texts.items():
+        body = " ".join(body_of(full, page).split())
+        werr, common, n_ref = word_error(truth, body)
+        row[name] = {"cer": cer(truth, body), "wer": werr, "chars": len(truth),
+                     "words": n_ref, "common": common, "body": body}  # fmt: skip
+    fixed, broken = fixed_and_broken(truth, row["columns"]["body"], row["second_opinion"]["body"])
+    row["fixed"], row["broken"] = fixed, broken
+    row["disputed"] = [
+        (w.alt_text, w.text) if w.engine != "tesseract" else (w.text, w.alt_text)
+        for w in outcome.words
+        if w.alt_text
+    ]
+    return row
+
+
+def real_report(rows: list[dict[str, Any]], show_words: bool) -> None:
+    """Per page and together: CER and order-free word error, each way, and what changed."""
+    print("\nReal pages, body text (CER % / word error %; word error = 1 - F1 of word multisets)")
+    print(f"{'page':34s} {'Tesseract':>15s} {'+ columns':>15s} {'+ second opinion':>16s}"
+          "  re-read taken fixed broken")  # fmt: skip
+    configs = ("tesseract", "columns", "second_opinion")
+    totals = {k: [0.0, 0, 0, 0] for k in configs}
+    for row in rows:
+        cells = []
+        for name in configs:
+            c = row[name]
+            cells.append(f"{100 * c['cer']:6.2f} / {100 * c['wer']:5.2f}")
+            t = totals[name]
+            t[0] += c["cer"] * c["chars"]
+            t[1] += c["chars"]
+            t[2] += c["common"]
+            t[3] += c["words"]
+        print(f"{row['page'][:34]:34s} {cells[0]:>15s} {cells[1]:>15s} {cells[2]:>16s}"
+              f"  {row['reread']:7d} {row['taken']:5d} {len(row['fixed']):5d}"
+              f" {len(row['broken']):6d}")  # fmt: skip
+    cells = []
+    for name in configs:
+        errors, chars, common, words = totals[name]
+        # Together: pooled over pages (hypothesis words summed from each page's F1 terms).
+        hyp = sum(len(r[name]["body"].split()) for r in rows)
+        f1 = 2 * common / max(1, words + hyp)
+        cells.append(f"{100 * errors / max(1, chars):6.2f} / {100 * (1 - f1):5.2f}")
+    fixed = sum(len(r["fixed"]) for r in rows)
+    broken = sum(len(r["broken"]) for r in rows)
+    reread = sum(r["reread"] for r in rows)
+    taken = sum(r["taken"] for r in rows)
+    print(f"{'together':34s} {cells[0]:>15s} {cells[1]:>15s} {cells[2]:>16s}  {reread:7d}"
+          f" {taken:5d} {fixed:5d} {broken:6d}")  # fmt: skip
+    ocr = sum(r["ocr_s"] for r in rows) / max(1, len(rows))
+    second = sum(r["second_s"] for r in rows) / max(1, len(rows))
+    print(f"Tesseract {ocr:.2f} s/page, second opinion {second:.2f} s/page")
+    if show_words:
+        for row in rows:
+            print(f"\n{row['page']}: fixed {row['fixed']}\n  broken {row['broken']}")
+            print(f"  disputed (tesseract, other): {row['disputed']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=4, help="pages per set (default 4)")
@@ -273,6 +434,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timing", action="store_true", help="print per-page costs instead (one process)"
     )
+    parser.add_argument(
+        "--real",
+        type=Path,
+        help="also (or with --sets '' only) read the hand-transcribed real pages under"
+        " DIR/transcribed (e.g. ../shared/real), with and without the second opinion",
+    )
+    parser.add_argument(
+        "--words", action="store_true", help="with --real: list words fixed, broken, disputed"
+    )
     args = parser.parse_args(argv)
     if args.timing:
         timing(args.pages, args.seed)
@@ -281,6 +451,14 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in names if s not in SETS]
     if unknown:
         parser.error(f"unknown sets {unknown}; choose from {', '.join(SETS)}")
+    if args.real:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            rows = list(pool.map(run_real, real_pages(args.real)))
+        real_report(rows, args.words)
+        if args.json and not names:
+            args.json.write_text(json.dumps({"real": rows}, indent=1, ensure_ascii=False))
+        if not names:
+            return 0
     units = [Unit(s, args.seed + i, args.engine) for s in names for i in range(args.pages)]
     print(f"engine: {get_engine(args.engine).version('vie')}")
     started = time.perf_counter()

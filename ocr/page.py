@@ -8,12 +8,13 @@ from pathlib import Path
 
 from ocr.cleanup import OCR_DPI, CleanupOptions, effective_dpi, prepare
 from ocr.engine import get_engine
-from ocr.loader import DEFAULT_MAX_PIXELS, load_page
+from ocr.loader import DEFAULT_MAX_PIXELS, detect_kind, load_page
 from ocr.quality import assess
 from ocr.reading_order import by_columns
 from ocr.second_opinion import enabled as second_opinion_enabled
 from ocr.second_opinion import retext, second_opinion
 from ocr.tesseract import TesseractFailed
+from ocr.textlayer import UNUSABLE, born_digital_page, is_unusable
 from ocr.textnorm import normalize_text
 from ocr.types import PageResult
 from sohoa.errors import InputError
@@ -36,6 +37,12 @@ def ocr_page(
     ("cli" or "tesserocr"; by default SOHOA_OCR_ENGINE, else tesserocr when installed).
     """
     path = Path(path)
+    verdict = None
+    if detect_kind(path) == "pdf":
+        # A born-digital page is read from its own text layer (ocr/textlayer.py), not OCRed.
+        born_digital, verdict = born_digital_page(path, frame)
+        if born_digital is not None:
+            return born_digital
     ocr = get_engine(engine)
     version = ocr.version(lang)
     started = time.perf_counter()
@@ -71,8 +78,8 @@ def ocr_page(
         text=text,
         words=words,
         mean_confidence=quality.mean_confidence,
-        needs_review=quality.needs_review,
-        review_reasons=quality.reasons,
+        needs_review=quality.needs_review or is_unusable(verdict),
+        review_reasons=quality.reasons + ((UNUSABLE,) if is_unusable(verdict) else ()),
         width=int(image.shape[1]),
         height=int(image.shape[0]),
         dpi=dpi,

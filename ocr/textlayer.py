@@ -22,6 +22,7 @@ import ctypes
 import io
 import time
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,10 +129,14 @@ def _flattened_page(path: Path, frame: int) -> bytes:
     """The one page, its annotations' appearances drawn into its content, as a PDF in memory."""
     with pikepdf.open(path) as src:
         out = pikepdf.new()
-        out.pages.append(src.pages[frame])
-        out.flatten_annotations(mode="all")
-        buf = io.BytesIO()
-        out.save(buf)
+        with warnings.catch_warnings():
+            # The copy leaves the signature widgets outside any form: harmless, since they
+            # are drawn into the page here and the copy is only read.
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            out.pages.append(src.pages[frame])
+            out.flatten_annotations(mode="all")
+            buf = io.BytesIO()
+            out.save(buf)
         return buf.getvalue()
 
 

@@ -16,7 +16,7 @@ import click
 
 from archive_store import store
 from archive_store.db import Archive, default_archive_dir
-from pipeline import indexing
+from pipeline import indexing, signatures
 from pipeline.views import check_access, document_view, search_view
 from sohoa.access import AccessLevel, parse_level
 from sohoa.errors import ExitCode, SohoaError
@@ -209,7 +209,7 @@ def show(archive_dir: Path, as_json: bool, doc_id: int, clearance: AccessLevel) 
     archive = open_archive(archive_dir)
     record = store.document(archive, doc_id)
     check_access(record, clearance)
-    view = document_view(record)
+    view = signatures.add_to_view(archive, doc_id, document_view(record))
     if as_json:
         _print_json(view)
         return
@@ -217,14 +217,22 @@ def show(archive_dir: Path, as_json: bool, doc_id: int, clearance: AccessLevel) 
     for name, item in view["metadata"].items():
         if item.get("value") not in (None, "", []):
             click.echo(f"  {name}: {item['value']}")
+    for line in signatures.signature_lines(view):
+        click.echo(line)
     for page in view["pages"]:
         flag = t(" — cần kiểm tra", " — needs review") if page["needs_review"] else ""
+        if page.get("text_source") == "text_layer":
+            source = t("lớp chữ của PDF, không OCR", "the PDF's text layer, no OCR")
+        else:
+            source = t(
+                f"tin cậy {page['mean_confidence']}", f"confidence {page['mean_confidence']}"
+            )
         click.echo(
             t(
                 f"\n--- Trang {page['page']} ({page['source_file']}, tr. "
-                f"{page['source_page']}, tin cậy {page['mean_confidence']}){flag}",
+                f"{page['source_page']}, {source}){flag}",
                 f"\n--- Page {page['page']} ({page['source_file']}, p. "
-                f"{page['source_page']}, confidence {page['mean_confidence']}){flag}",
+                f"{page['source_page']}, {source}){flag}",
             )
         )
         click.echo(page["text"])
@@ -504,15 +512,23 @@ def export(
 
 
 @main.command()
+@click.option(
+    "--signatures",
+    "recheck",
+    is_flag=True,
+    help="Also check every signed PDF's digital signatures again (trust roots as installed now).",
+)
 @archive_options
-def fixity(archive_dir: Path, as_json: bool) -> None:
+def fixity(archive_dir: Path, as_json: bool, recheck: bool) -> None:
     """Check that every stored original still exists and still matches its SHA-256.
 
-    Example: sohoa fixity --json
+    Example: sohoa fixity --signatures --json
     """
     from archive_store.fixity import check_fixity
 
-    report = check_fixity(open_archive(archive_dir))
+    archive = open_archive(archive_dir)
+    report = check_fixity(archive)
+    checked = signatures.recheck_report(archive) if recheck else {}
     if as_json:
         _print_json(
             {
@@ -521,9 +537,12 @@ def fixity(archive_dir: Path, as_json: bool) -> None:
                 "corrupt": list(report.corrupt),
                 "orphan_pages": report.orphan_pages,
                 "ok": report.ok,
+                **({"signatures": checked} if recheck else {}),
             }
         )
     else:
+        for rel, state in checked.items():
+            click.echo(t(f"  chữ ký số {rel}: {state}", f"  signatures of {rel}: {state}"))
         click.echo(
             t(
                 f"Đã kiểm tra {report.checked} bản gốc: thiếu {len(report.missing)}, "

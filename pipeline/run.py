@@ -17,13 +17,14 @@ from ocr.loader import DEFAULT_MAX_PIXELS
 from ocr.page import ocr_page
 from ocr.tesseract import check_tesseract
 from ocr.types import PageResult
-from pipeline import indexing
+from pipeline import indexing, signatures
 from pipeline.cutter import Cutter
 from pipeline.discover import PageTask, batch_path_of, discover
 from pipeline.executor import Executor, make_executor
 from pipeline.manifest import Manifest
 from pipeline.planning import batch_manifest, check_manifest_paths, dossier_for, plan_streams
 from pipeline.progress import Progress
+from pipeline.signatures import SignedFile
 from pipeline.triage import triage
 from sohoa.errors import InputError, SohoaError
 from sohoa.i18n import t
@@ -123,6 +124,9 @@ def _ingest(
     if manifest:
         check_manifest_paths(manifest, [batch_path_of(p, batch_dir) for p in paths])
     files, duplicates, unreadable = triage(archive, batch_id, batch_dir, paths)
+    # Signatures are checked on the stored originals, before any page is read.
+    signed = [SignedFile(f.rel_path, f.sha256) for f in files.values()]
+    signatures.check_batch(archive, batch_id, signed)
     failed_files = len(unreadable)
     streams = plan_streams(list(files.values()), unreadable, manifest=manifest)
     tasks: list[PageTask] = []

@@ -90,7 +90,7 @@ def legacy_pdf(path: Path, lines: Sequence[str], *, font_name: str | None = ".Vn
     pdf = FPDF(format="A4", unit="pt")
     pdf.add_page()
     pdf.set_font("Times", size=13)
-    for line in lines * 4:
+    for line in list(lines) * 4:
         pdf.cell(0, 18, line, new_x="LMARGIN", new_y="NEXT")
     buf = io.BytesIO(pdf.output())
     with pikepdf.open(buf) as doc:
@@ -221,14 +221,12 @@ def sign_pdf(
 ) -> Path:
     """Sign `src` into `out` (PAdES, an incremental update), as the signer of `ca`."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import signers
+    from pyhanko.sign import fields, signers
 
     signer = signers.SimpleSigner.load(str(ca.key_pem), str(ca.signer_pem))
     if signer is None:
         raise RuntimeError("pyHanko could not load the test key")
-    meta = signers.PdfSignatureMetadata(
-        field_name=field, subfilter=signers.fields.SigSeedSubFilter.PADES
-    )
+    meta = signers.PdfSignatureMetadata(field_name=field, subfilter=fields.SigSeedSubFilter.PADES)
     with src.open("rb") as f:
         writer = IncrementalPdfFileWriter(f, strict=False)
         buf = signers.PdfSigner(meta, signer=signer).sign_pdf(writer)

@@ -417,6 +417,8 @@ class Symbol:
 
 
 SO_ANCHOR = re.compile(r"(?<![a-z0-9])s[o0e6]\s?[:;.,]?\s*(?=[0-9o])")
+SO_ANCHOR_LOOSE = re.compile(r"(?<![a-z0-9])s[o0e6]\s?[:;.,]")
+"""'Số:' before a number that may be unreadable (handwritten into the blank)."""
 """'Số' before a symbol, in folded text (OCR: Sô, S6, Sé)."""
 _SYMBOL = re.compile(
     r"(?P<num>[0-9][0-9O]{0,4})\s?(?P<sep>[-–—~/]?)\s?(?P<year>(?:19|20)\d\d\s?/\s?)?"

@@ -7,18 +7,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 
 from extract import conventions as cv
+from extract import header as hd
+from extract.review import Evidence, flag_fields
 from extract.segment import (
-    Date,
     Line,
     PageText,
     Part,
-    find_date,
     find_recipients,
     find_signature,
     find_symbol,
     find_type_line,
     page_lines,
 )
+from extract.stamps import Stamps, find_stamps
 from ocr.types import Word
 
 __all__ = [
@@ -44,11 +45,18 @@ class FieldValue:
     """0-based index, within the document's pages, of the page it was read from."""
     region: Box | None
     """(left, top, width, height) in page pixels, from the OCR word boxes; None without boxes."""
+    needs_review: bool = False
+    """True when a person must look before the value is trusted (see `review_reason`)."""
+    review_reason: str | None = None
+    """Why, as a short code (extract.review.REASONS): "handwritten", "not_found", ..."""
 
     def as_dict(self) -> dict[str, object]:
         value = list(self.value) if isinstance(self.value, tuple) else self.value
         region = list(self.region) if self.region else None
-        return {"value": value, "confidence": self.confidence, "page": self.page, "region": region}
+        return {
+            "value": value, "confidence": self.confidence, "page": self.page, "region": region,
+            "needs_review": self.needs_review, "review_reason": self.review_reason,
+        }  # fmt: skip
 
 
 NOT_FOUND = FieldValue(None, 0.0, None, None)
@@ -90,6 +98,14 @@ class DocumentMetadata:
     """Độ khẩn: None, "Khẩn", "Thượng khẩn" or "Hỏa tốc"."""
     so_trang: FieldValue = NOT_FOUND
     """Số trang: the number of pages of the document."""
+    ky_so_boi: FieldValue = NOT_FOUND
+    """Who signed the scan digitally, as its signature box prints it ("Ký bởi: ...")."""
+    thoi_gian_ky: FieldValue = NOT_FOUND
+    """When, ISO date, from the box's "Thời gian ký" (the date issued or shortly after)."""
+    so_den: FieldValue = NOT_FOUND
+    """Số đến: the number of an incoming-mail stamp ("CV ĐẾN Số: 123")."""
+    ngay_den: FieldValue = NOT_FOUND
+    """Ngày đến: the date of that stamp, ISO."""
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready: field -> {"value", "confidence", "page", "region"}."""
@@ -135,57 +151,6 @@ def _is_separator(key: str) -> bool:
 # First page: header columns, number and symbol, place and date, type line, subject, marks.
 
 
-def _subject(lines: Sequence[Line], after: int, first_start: int = 0) -> list[Part]:
-    """Lines of the subject (trích yếu) below the type line, up to the separator or the body.
-
-    The subject is centred and wrapped: every line but its last is (nearly) full, so a short
-    line ends it; the body's first line is indented, so its centre is off the subject's.
-    """
-    parts: list[Part] = []
-    first = lines[after]
-    if first_start and first.key[first_start:].strip():
-        parts.append((first, first_start + 1, len(first.text)))
-    full = sorted(len(ln.text) for ln in lines)[int(len(lines) * 0.9)] if lines else 1
-    for line in lines[after + 1 : after + 6]:
-        if _is_separator(line.key) or len(parts) >= 4:
-            break
-        text = line.text.strip()
-        if parts:
-            prev = parts[-1][0]
-            if text[:1].isupper() and line.key.startswith(cv.BODY_CUES):
-                break
-            if cv.is_upper(text, 0.9) and not cv.is_upper(prev.text, 0.9):
-                break  # "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH ..." opening a state Quyết định
-            if prev.width is not None and line.cx is not None and prev.cx is not None:
-                if prev.width < 0.8 or abs(line.cx - prev.cx) > 0.01:
-                    break
-            elif len(prev.text) < 0.8 * full or (text[:1].isupper() and len(text) > 0.6 * full):
-                break
-        parts.append((line, 0, len(line.text)))
-    return parts
-
-
-_VV = re.compile(r"^\s*(?:v\s?[/il1|47]\s?[v%w]{1,2}|ve viec|w(?= [a-z]))\s*[:.]?\s*")  # V/v V4v W
-
-
-def _find_vv(lines: Sequence[Line]) -> list[Part]:
-    """Công văn: the "V/v ..." subject under the symbol, with its continuation lines."""
-    for i, line in enumerate(lines):
-        m = _VV.match(line.key)
-        if not m or line.text[m.start() : m.start() + 1] not in ("V", "v", "W"):
-            continue
-        date = cv.DATE.search(line.key, m.end())  # the date column run into the subject line
-        place = cv.read_place(line.text, date.start()) if date else None
-        parts = [(line, m.end(), place[2] if place else date.start() if date else len(line.text))]
-        for nxt in lines[i + 1 : i + 4]:
-            right = nxt.cx is not None and line.cx is not None and nxt.cx > 0.5
-            if right or nxt.text[:1].isupper() or _is_separator(nxt.key):
-                break
-            parts.append((nxt, 0, len(nxt.text)))
-        return parts
-    return []
-
-
 def _place_only(lines: Sequence[Line]) -> tuple[str, float, Part] | None:
     """The place of "Bắc Giang, ngày 08 tháng Z năm 2004" when the date itself is unreadable."""
     for line in lines:
@@ -209,6 +174,9 @@ def _find_marks(lines: Sequence[Line]) -> dict[str, tuple[str, float, Part]]:
 # Putting it together.
 
 
+_LEVEL_WORDS = {cv.fold(w): w for w in ("tỉnh", "huyện", "xã", "quận", "phường")}
+
+
 def _header(zone: Sequence[Line]) -> tuple[str | None, list[tuple[cv.Organ, Line]]]:
     kinds, organs = [], []
     for line in zone:
@@ -225,20 +193,31 @@ def _header(zone: Sequence[Line]) -> tuple[str | None, list[tuple[cv.Organ, Line
                 continue
             place, q = cv.snap_place(name.strip(" .,").title())
             o = organs[-1][0]
-            readable = f"{o.readable} {level.lower()} {place}"
+            # The level word comes from a closed list: "TĨNH" read for "TỈNH" is "tỉnh".
+            level = _LEVEL_WORDS.get(cv.fold(level), level.lower())
+            readable = f"{o.readable} {level} {place}"
             organs[-1] = (cv.Organ(readable, o.prefix, place, o.quality * q, o.start, o.end), line)
     return (kinds[0] if kinds else None), organs
 
 
-def _read_first_page(lines: list[Line]) -> tuple[dict[str, FieldValue], str | None]:
+def _read_first_page(
+    page_lines_: list[Line], stamps: Stamps
+) -> tuple[dict[str, FieldValue], str | None, Evidence]:
+    """The header fields of the first page, read zone by zone; stamps kept out."""
+    marks = _find_marks(page_lines_[:40])
+    lines = hd.layout_order([ln for i, ln in enumerate(page_lines_) if i not in stamps.lines])
+    lines = lines[hd.header_start(lines) :]
     type_found = find_type_line(lines)
-    zone = lines[: type_found[0]] if type_found else lines[:16]
+    body = next((i for i, ln in enumerate(lines[:40]) if hd.is_body(ln)), min(len(lines), 25))
+    zone = lines[: type_found[0]] if type_found else lines[: min(body, 16)]
     national, organs = _header(zone)
-    found = find_symbol(zone) or find_symbol(lines[:25])
+    # The document's own number stands in the header's left column, never in the body.
+    search = [ln for ln in lines[: max(body, len(zone))] if hd.left(ln)]
+    found = find_symbol(zone) or find_symbol(search, bare=False) or _printed_symbol(zone)
     symbol, sym_part = (
         (found[0], [(found[1], found[0].start, found[0].end)]) if found else (None, [])
     )
-    date = find_date(zone) or find_date(lines[:25])
+    date_line = hd.find_date_line(zone) or hd.find_date_line(lines[: max(body, len(zone))])
     kind = symbol.kind if symbol else national
     out: dict[str, FieldValue] = {}
     if symbol and type_found and symbol.type_code not in cv.TYPE_CODES.get(type_found[1], ()):
@@ -258,35 +237,88 @@ def _read_first_page(lines: list[Line]) -> tuple[dict[str, FieldValue], str | No
         q *= 1.0 if agree else (0.85 if code_name is None else 0.6)
         out["loai"] = _field(name, q, [(lines[i], 0, end)])
         rest = end if lines[i].key[end:].strip() else 0
-        subject = _subject(lines, i, rest) if name != "Bản sao" else []  # a copy has none
+        subject = hd.subject_block(lines, i, rest) if name != "Bản sao" else []  # a copy has none
     else:
-        subject = _find_vv(zone)
+        subject = hd.vv_block(zone) or hd.vv_block(lines[:body])
         if code_name:
             out["loai"] = _field(code_name, (0.6 if code in ("QĐ", "TT") else 0.85) * sq, sym_part)
         elif subject or (symbol and symbol.kind == "state" and code is None):
             out["loai"] = _field("Công văn", 0.8, subject[:1] or sym_part)
     if subject:
-        text = " ".join(ln.text[s:e].strip() for ln, s, e in subject).strip(" .")
-        text = text[:1].upper() + text[1:]  # a subject starts with a capital, also after "V/v"
+        text = hd.subject_text(subject)
         out["trich_yeu"] = _field(text, 0.9 if len(subject) > 1 else 0.95, subject)
+    evidence = Evidence(stamps=stamps)
     if symbol:
         agree = bool(type_found and code in cv.TYPE_CODES.get(type_found[1], ()))
         q = min(1.0, sq * (1.05 if agree else 1.0))
-        for name, value in zip(("so", "ky_hieu", "so_ky_hieu"), symbol.parts, strict=True):
-            out[name] = _field(value, q, sym_part)
-    if date:
-        out["ngay_ban_hanh"] = _field(date.iso, date.quality, [date.part])
-    place = date.place if date else _place_only(zone)
+        line = sym_part[0][0]
+        number_words = _number_words(line, symbol)
+        reference = hd.digit_height(date_line.part[0]) if date_line else None
+        hand = hd.handwritten(number_words, reference, symbol.so.split("/")[0])
+        evidence = replace(evidence, handwritten_number=hand)
+        so, ky_hieu, so_ky_hieu = symbol.parts
+        if not re.fullmatch(r"\d{1,5}(?:/\d{4})?", symbol.so):
+            so = ""  # nothing readable written in the blank: what is printed is the symbol
+            so_ky_hieu = ("-" if symbol.kind == "party" else "/") + ky_hieu
+        out["so"] = _field(so, q, [(line, symbol.start, symbol.start + 1)] if so else [])
+        out["ky_hieu"] = _field(ky_hieu, q, sym_part)
+        out["so_ky_hieu"] = _field(so_ky_hieu, q, sym_part)
+    if date_line:
+        iso, quality = _date_value(date_line)
+        evidence = replace(evidence, handwritten_day=date_line.handwritten or iso is None)
+        if iso:
+            out["ngay_ban_hanh"] = _field(iso, quality, [date_line.part])
+        else:  # the month and year are printed; the day is a blank filled by hand
+            printed = f"{date_line.year:04d}-{date_line.month:02d}"
+            out["ngay_ban_hanh"] = _field(printed, 0.5, [date_line.part])
+    place = date_line.place if date_line else _place_only(zone)
     if place:
         out["noi_ban_hanh"] = _field(place[0], place[1], [place[2]])
-    out.update(_issuing_body(organs, symbol, date))
-    for name, (value, q, part) in _find_marks(zone if type_found else lines[:12]).items():
+    out.update(_issuing_body(organs, symbol, date_line))
+    for name, (value, q, part) in marks.items():
         out[name] = _field(value, q, [part])
-    return out, kind
+    return out, kind, evidence
+
+
+def _date_value(date_line: hd.DateLine) -> tuple[str | None, float]:
+    day = date_line.day.translate(cv.DIGIT_FIX)
+    if not re.fullmatch(r"\d{1,2}", day):
+        return None, 0.0
+    parsed = cv.parse_date(day, str(date_line.month), str(date_line.year))
+    if parsed is None:
+        return None, 0.0
+    return parsed[0], parsed[1] * (0.6 if date_line.handwritten else 1.0)
+
+
+def _number_words(line: Line, symbol: cv.Symbol) -> list[Word]:
+    """The words of a symbol's number ("15" of "Số: 15/QĐ-UBND", or "ơ§" before "/QĐ")."""
+    words = line.words_in(symbol.start, symbol.start + max(1, len(symbol.so.split("/")[0])))
+    return [w for w in words if not w.text.casefold().startswith(("số", "so"))] or words
+
+
+_PRINTED = re.compile(r"[/-]\s?[A-ZĐÐ][\wĐÐđ]{0,5}\s?[-/]\s?[A-ZĐÐ][\wĐÐđ]{1,9}")
+
+
+def _printed_symbol(lines: Sequence[Line]) -> tuple[cv.Symbol, Line] | None:
+    """The printed part of a symbol whose number is unreadable: "Số: ơ§ /QĐ-UBND"."""
+    for line in lines:
+        for m in cv.SO_ANCHOR_LOOSE.finditer(line.key):
+            if line.text[m.start()] not in "S5":
+                continue
+            p = _PRINTED.search(line.text, m.end())
+            if not p or p.start() - m.end() > 8:
+                continue
+            found = cv.read_symbol("0" + line.text[p.start() : p.end()], 0, anchored=True)
+            if found:
+                sym = replace(
+                    found, so="?", start=m.end(), end=p.end(), quality=found.quality * 0.8
+                )
+                return sym, line
+    return None
 
 
 def _issuing_body(
-    organs: list[tuple[cv.Organ, Line]], symbol: cv.Symbol | None, date: Date | None
+    organs: list[tuple[cv.Organ, Line]], symbol: cv.Symbol | None, date: hd.DateLine | None
 ) -> dict[str, FieldValue]:
     """Issuing and superior bodies from the header, checked against the symbol's body code."""
     template = None
@@ -304,7 +336,9 @@ def _issuing_body(
     q = min(o.quality for o, _ in organs[-2:])
     place = next((o.place for o, _ in reversed(organs) if o.place), None)
     if template and (place or "{p}" not in template):
-        q *= 1.0 if cv.fold(template.format(p=place)) in cv.fold(name) else 0.7
+        # "Ủy ban nhân dân {p}" names "Ủy ban nhân dân tỉnh Quảng Ngãi": level words aside.
+        plain = " ".join(w for w in cv.fold(name).split() if f"{w} " not in cv.LEVELS)
+        q *= 1.0 if cv.fold(template.format(p=place)) in plain else 0.7
     out = {"co_quan_ban_hanh": _field(name, q, parts)}
     if len(organs) >= 2:
         sup, line = organs[-2]
@@ -313,11 +347,15 @@ def _issuing_body(
 
 
 def _read_last_pages(
-    pages: Sequence[PageText], first: list[Line], kind: str | None
-) -> dict[str, FieldValue]:
+    pages: Sequence[PageText], first: list[Line], first_stamps: Stamps, kind: str | None
+) -> tuple[dict[str, FieldValue], list[Stamps]]:
     out: dict[str, FieldValue] = {}
+    seen: list[Stamps] = []
     for p in range(len(pages) - 1, max(-1, len(pages) - 4), -1):
         lines = first if p == 0 else page_lines(pages[p], p)
+        stamps = first_stamps if p == 0 else find_stamps(lines)
+        seen.append(stamps)
+        lines = [ln for i, ln in enumerate(lines) if i not in stamps.lines]
         if "chuc_vu" not in out and "quyen_han_ky" not in out:
             for name, (value, q, part) in find_signature(lines, kind).items():
                 out[name] = _field(value, q, [part])
@@ -325,17 +363,34 @@ def _read_last_pages(
             rec = find_recipients(lines)
             if rec:
                 out["noi_nhan"] = _field(rec[0], rec[1], rec[2])
+    return out, seen
+
+
+def _stamp_fields(stamps: Sequence[Stamps]) -> dict[str, FieldValue]:
+    """What the stamps say, the first page's first: signer and time, incoming number, date."""
+    out: dict[str, FieldValue] = {}
+    for st in stamps:
+        for name, found in (
+            ("ky_so_boi", st.signed_by), ("thoi_gian_ky", st.signing_time),
+            ("so_den", st.incoming_so), ("ngay_den", st.incoming_ngay),
+        ):  # fmt: skip
+            if found and name not in out:
+                out[name] = _field(cv.canonical(found[0]), 0.9, [found[1]])
     return out
 
 
 def extract_metadata(pages: Sequence[PageText]) -> DocumentMetadata:
-    """The metadata of one document from its pages as OCR read them (first and last pages)."""
+    """The metadata of one document from its pages as OCR read them (first and last pages),
+    each field flagged when a person must look (extract.review)."""
     if not pages:
         return DocumentMetadata()
     first = page_lines(pages[0], 0)
-    head, kind = _read_first_page(first)
-    tail = _read_last_pages(pages, first, kind)
-    return DocumentMetadata(**head, **tail, so_trang=FieldValue(len(pages), 1.0, None, None))
+    stamps = find_stamps(first)
+    head, kind, evidence = _read_first_page(first, stamps)
+    tail, seen = _read_last_pages(pages, first, stamps, kind)
+    found = {**_stamp_fields([stamps, *seen]), **head, **tail}
+    found["so_trang"] = FieldValue(len(pages), 1.0, None, None)
+    return DocumentMetadata(**flag_fields(found, evidence))
 
 
 def document_title(md: DocumentMetadata, fallback: str) -> str:

@@ -50,6 +50,27 @@ class Line:
     def words_in(self, start: int, end: int) -> list[Word]:
         return [w for s, e, w in self.spans if s < end and e > start]
 
+    @property
+    def box(self) -> tuple[int, int, int, int] | None:
+        """(left, top, right, bottom) in page pixels; None without word boxes."""
+        if not self.spans:
+            return None
+        words = [w for _, _, w in self.spans]
+        return (
+            min(w.left for w in words),
+            min(w.top for w in words),
+            max(w.left + w.width for w in words),
+            max(w.top + w.height for w in words),
+        )
+
+    @property
+    def height(self) -> float | None:
+        """The median word height in pixels (the size of the type), None without boxes."""
+        if not self.spans:
+            return None
+        heights = sorted(w.height for _, _, w in self.spans)
+        return float(heights[len(heights) // 2])
+
 
 Part = tuple[Line, int, int]
 """Where a value was read: a line and the span of its text."""

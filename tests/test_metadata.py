@@ -8,7 +8,6 @@ import pytest
 
 from extract.metadata import (
     DocumentMetadata,
-    FieldValue,
     PageText,
     document_title,
     extract_metadata,
@@ -85,6 +84,7 @@ def test_party_document() -> None:
         "do_mat": None,
         "do_khan": None,
         "so_trang": 2,
+        **{name: None for name in ("ky_so_boi", "thoi_gian_ky", "so_den", "ngay_den")},
     }
     assert md.so_ky_hieu.page == 0 and md.nguoi_ky.page == 1
     assert document_title(md, "x") == f"Đề án 10-ĐA/TU: {md.trich_yeu.value}"
@@ -202,20 +202,20 @@ def test_interleaved_header_columns() -> None:
 
 
 @pytest.mark.parametrize(
-    ("line", "iso"),
+    ("line", "iso", "flagged"),
     [
-        ("Bắc Giang, ngày 28 tháng 01 năm 2022", "2022-01-28"),
-        ("Bắc Giang, ngay 28 thang 01 nam 2022", "2022-01-28"),  # tone marks dropped
-        ("Bắc Giang, ngảy 2S tháng 0l năm 2022", "2022-01-25"),  # letters for digits
-        ("Bắc Giang, ngày 31 tháng 02 năm 2022", None),  # no such day: nothing invented
+        ("Bắc Giang, ngày 28 tháng 01 năm 2022", "2022-01-28", False),
+        ("Bắc Giang, ngay 28 thang 01 nam 2022", "2022-01-28", False),  # tone marks dropped
+        ("Bắc Giang, ngảy 2S tháng 0l năm 2022", "2022-01-25", True),  # letters for digits
+        # No such day: nothing invented, the printed month and year, flagged for a person.
+        ("Bắc Giang, ngày 31 tháng 02 năm 2022", "2022-02", True),
     ],
 )
-def test_place_and_date(line: str, iso: str | None) -> None:
+def test_place_and_date(line: str, iso: str, flagged: bool) -> None:
     md = md_of(f"TỈNH ỦY BẮC GIANG\nSố 3-CV/TU {line}\nV/v tổ chức hội nghị")
     assert md.ngay_ban_hanh.value == iso
     assert md.noi_ban_hanh.value == "Bắc Giang"  # also when the date itself is unreadable
-    if iso is None:
-        assert md.ngay_ban_hanh == FieldValue(None, 0.0, None, None)
+    assert md.ngay_ban_hanh.needs_review == flagged
 
 
 def test_cong_van_subject_after_v_v() -> None:
@@ -276,7 +276,12 @@ def test_nothing_found_is_none_with_zero_confidence() -> None:
     md = extract_metadata([PageText("")])
     for name, fv in md.as_dict().items():
         if name != "so_trang":
-            assert fv == {"value": None, "confidence": 0.0, "page": None, "region": None}
+            # Nothing read: the fields every document prints say a person must look.
+            core = name in ("loai", "so_ky_hieu", "ngay_ban_hanh", "noi_ban_hanh",
+                            "co_quan_ban_hanh", "trich_yeu")  # fmt: skip
+            reason = "not_found" if core else None
+            assert fv == {"value": None, "confidence": 0.0, "page": None, "region": None,
+                          "needs_review": core, "review_reason": reason}  # fmt: skip
     assert md.so_trang.value == 1
     assert extract_metadata([]) == DocumentMetadata()
     assert document_title(md, "hoso.pdf") == "hoso.pdf"

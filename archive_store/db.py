@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exists, insert, select
+from sqlalchemy import Engine, create_engine, event, exists, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,6 +53,9 @@ class Archive:
         )
         self.engine = _make_engine(self.db_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(sohoa_read=True), expire_on_commit=False
+        )
         _ensure_schema(self.engine, self.db_url)
 
     def __repr__(self) -> str:
@@ -60,8 +63,24 @@ class Archive:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session whose work is committed as one transaction when the block ends."""
-        with self._sessions() as session:
+        """A session whose work is committed as one transaction when the block ends.
+
+        On SQLite the transaction takes the write lock when it begins (BEGIN IMMEDIATE), so two
+        processes writing at once wait for each other instead of one failing with "database is
+        locked" when it turns from reading to writing.
+        """
+        with self._open(self._sessions) as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session that only reads: it never waits for a writer (SQLite WAL, PostgreSQL)."""
+        with self._open(self._read_sessions) as session:
+            yield session
+
+    @contextmanager
+    def _open(self, sessions: sessionmaker[Session]) -> Iterator[Session]:
+        with sessions() as session:
             try:
                 yield session
                 session.commit()
@@ -76,12 +95,21 @@ class Archive:
         """A database that cannot be written (disk full, server gone) as a clerk can act on it;
         what was committed before is kept, so running the command again resumes."""
         where = self.engine.url.render_as_string(hide_password=True)
+        if _locked(exc):
+            return _busy(where)
         if "full" in str(exc.orig) or "No space left" in str(exc.orig):
             return ArchiveError(
                 vi=f"Hết dung lượng đĩa khi ghi cơ sở dữ liệu {where}. Giải phóng chỗ trống rồi "
                 "chạy lại lệnh; các trang đã lưu được giữ nguyên và sẽ được bỏ qua.",
                 en=f"Disk full while writing the database {where}. Free some space and run the "
                 "command again; pages already stored are kept and skipped.",
+            )
+        if self.engine.url.get_backend_name() == "sqlite":
+            return ArchiveError(
+                vi=f"Lỗi cơ sở dữ liệu {where}: {exc.orig}. Kiểm tra ổ đĩa và quyền ghi thư mục "
+                "kho rồi chạy lại lệnh; các trang đã lưu được giữ nguyên.",
+                en=f"Database error on {where}: {exc.orig}. Check the drive and write permission "
+                "on the archive folder and run the command again; pages already stored are kept.",
             )
         return ArchiveError(
             vi=f"Lỗi cơ sở dữ liệu {where}: {exc.orig}. Kiểm tra máy chủ PostgreSQL hoặc ổ đĩa "
@@ -100,12 +128,32 @@ class Archive:
         self.close()
 
 
+SQLITE_WAIT = 60.0
+"""Seconds a SQLite connection waits for another process's write transaction to end."""
+
+
+def _locked(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
+
+
+def _busy(where: str) -> ArchiveError:
+    return ArchiveError(
+        vi=f"Cơ sở dữ liệu {where} bị một tiến trình sohoa khác giữ quá {SQLITE_WAIT:.0f} giây. "
+        "Chờ lệnh kia xong rồi chạy lại; những gì đã lưu được giữ nguyên.",
+        en=f"The database {where} was held by another sohoa process for over "
+        f"{SQLITE_WAIT:.0f} s. Wait for that command to end and run again; what was stored is "
+        "kept.",
+    )
+
+
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_WAIT})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Transactions are begun by _sqlite_begin below, not by the driver.
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             # WAL lets searches read while ingest writes; FULL sync so a committed page
             # survives a power cut, not only a killed process.
@@ -114,48 +162,81 @@ def _make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # A writer takes the lock up front, waiting (busy timeout) for the other writer: a
+            # deferred transaction that reads first cannot wait when it then writes.
+            read = conn.get_execution_options().get("sohoa_read", False)
+            conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
 def _ensure_schema(engine: Engine, url: str) -> None:
     safe_url = engine.url.render_as_string(hide_password=True)
-    try:
-        _create_tables(engine)
-        with Session(engine) as session:
-            row = session.get(Meta, "schema_version")
-            if row is None:
-                session.add(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
-                try:
-                    session.commit()
-                except IntegrityError:
-                    session.rollback()  # another process wrote it first
-            elif int(row.value) < SCHEMA_VERSION:
-                _upgrade(session, row)
-            elif int(row.value) > SCHEMA_VERSION:
-                raise ArchiveError(
-                    vi=f"Kho {safe_url} được tạo bởi phiên bản sohoa mới hơn "
-                    f"(lược đồ {row.value}). Hãy cập nhật sohoa.",
-                    en=f"The archive {safe_url} was written by a newer sohoa "
-                    f"(schema {row.value}). Upgrade sohoa.",
-                )
-    except OperationalError as exc:
-        raise ArchiveError(
-            vi=f"Không mở được cơ sở dữ liệu {safe_url}: {exc.orig}. Kiểm tra máy chủ "
-            "PostgreSQL đang chạy và SOHOA_DB_URL đúng.",
-            en=f"Cannot open the database {safe_url}: {exc.orig}. Check that the PostgreSQL "
-            "server is running and SOHOA_DB_URL is right.",
-        ) from exc
-    except SQLAlchemyError as exc:
-        raise ArchiveError(
-            vi=f"Lỗi cơ sở dữ liệu {safe_url}: {exc}.",
-            en=f"Database error on {safe_url}: {exc}.",
-        ) from exc
+    deadline = time.monotonic() + SQLITE_WAIT
+    while True:
+        try:
+            _check_schema(engine, safe_url)
+            return
+        except OperationalError as exc:
+            # Two commands opening a new SQLite archive at once: the second waits its turn.
+            if not _locked(exc) or time.monotonic() > deadline:
+                raise _cannot_open(engine, safe_url, exc) from exc
+            time.sleep(0.2)
+        except SQLAlchemyError as exc:
+            raise ArchiveError(
+                vi=f"Lỗi cơ sở dữ liệu {safe_url}: {exc}.",
+                en=f"Database error on {safe_url}: {exc}.",
+            ) from exc
+
+
+def _cannot_open(engine: Engine, safe_url: str, exc: OperationalError) -> ArchiveError:
+    if _locked(exc):
+        return _busy(safe_url)
+    if engine.url.get_backend_name() == "sqlite":
+        return ArchiveError(
+            vi=f"Không mở được cơ sở dữ liệu {safe_url}: {exc.orig}. Kiểm tra ổ đĩa và quyền "
+            "ghi thư mục kho.",
+            en=f"Cannot open the database {safe_url}: {exc.orig}. Check the drive and write "
+            "permission on the archive folder.",
+        )
+    return ArchiveError(
+        vi=f"Không mở được cơ sở dữ liệu {safe_url}: {exc.orig}. Kiểm tra máy chủ "
+        "PostgreSQL đang chạy và SOHOA_DB_URL đúng.",
+        en=f"Cannot open the database {safe_url}: {exc.orig}. Check that the PostgreSQL "
+        "server is running and SOHOA_DB_URL is right.",
+    )
+
+
+def _check_schema(engine: Engine, safe_url: str) -> None:
+    """Create missing tables, record or upgrade the schema version."""
+    _create_tables(engine)
+    with Session(engine) as session:
+        # Locked (PostgreSQL) or begun IMMEDIATE (SQLite): one process upgrades, the others wait.
+        row = session.get(Meta, "schema_version", with_for_update=True)
+        if row is None:
+            session.add(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()  # another process wrote it first
+        elif int(row.value) < SCHEMA_VERSION:
+            _upgrade(session, row)
+        elif int(row.value) > SCHEMA_VERSION:
+            raise ArchiveError(
+                vi=f"Kho {safe_url} được tạo bởi phiên bản sohoa mới hơn "
+                f"(lược đồ {row.value}). Hãy cập nhật sohoa.",
+                en=f"The archive {safe_url} was written by a newer sohoa "
+                f"(schema {row.value}). Upgrade sohoa.",
+            )
 
 
 def _upgrade(session: Session, row: Meta) -> None:
     """Bring an archive written by an older sohoa up to this schema, in one transaction."""
-    if int(row.value) == 1:
+    version = int(row.value)
+    if version == 1:
         # Version 1 kept a document as a page range of one file: list those pages.
         pages = (
             select(
@@ -178,11 +259,21 @@ def _upgrade(session: Session, row: Meta) -> None:
                 ["document_id", "ordinal", "sha256", "source_page", "source_path"], pages
             )
         )
+    if version <= 2:
+        # The outbox table is new (created above); the columns are added to existing tables.
+        _add_column(session, "source_file", "mtime_ns", "BIGINT")
+        _add_column(session, "batch", "cut_key", "VARCHAR(64)")
     row.value = str(SCHEMA_VERSION)
     try:
         session.commit()
     except IntegrityError:
         session.rollback()  # another process upgraded it at the same moment
+
+
+def _add_column(session: Session, table: str, column: str, sql_type: str) -> None:
+    have = {c["name"] for c in inspect(session.connection()).get_columns(table)}
+    if column not in have:
+        session.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
 
 
 def _create_tables(engine: Engine) -> None:
@@ -200,5 +291,5 @@ def _create_tables(engine: Engine) -> None:
 
 
 def schema_version(archive: Archive) -> int:
-    with archive.session() as session:
+    with archive.reading() as session:
         return int(session.scalar(select(Meta.value).where(Meta.key == "schema_version")) or 0)

@@ -28,7 +28,7 @@ class FixityReport:
 
 def check_fixity(archive: Archive) -> FixityReport:
     """Re-hash every original in the blob store (reads every byte; run it off-hours)."""
-    with archive.session() as s:
+    with archive.reading() as s:
         files = s.execute(select(SourceFile.sha256, SourceFile.rel_path)).all()
         known = {sha for sha, _ in files}
         page_shas = set(s.scalars(select(Page.sha256).distinct()))

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -20,9 +21,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """1: a document was a page range of one file; 2: its pages are listed (DocumentPage), so a
-document can run across the page images of a folder."""
+document can run across the page images of a folder; 3: the index outbox (IndexJob), and what
+lets a re-run skip unchanged work (SourceFile.mtime_ns, Batch.cut_key)."""
 
 
 def utcnow() -> dt.datetime:
@@ -52,6 +54,9 @@ class Batch(Base):
     manifest: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column()
+    cut_key: Mapped[str | None] = mapped_column(String(64))
+    """What the last complete cut of the batch was made from (manifest, stored pages, the
+    extraction code): a re-run that finds the same key has nothing to cut again."""
     files: Mapped[list[SourceFile]] = relationship(back_populates="batch")
 
 
@@ -69,6 +74,9 @@ class SourceFile(Base):
     kind: Mapped[str] = mapped_column(String(16))
     """tiff, jpeg, png or pdf (from the file's bytes, not its name)."""
     pages: Mapped[int] = mapped_column(Integer)
+    mtime_ns: Mapped[int | None] = mapped_column(BigInteger)
+    """The file's modification time when it was hashed: a re-run trusts the stored hash while
+    size and time are unchanged, instead of reading the whole scan again."""
     batch: Mapped[Batch] = relationship(back_populates="files")
 
 
@@ -192,3 +200,21 @@ class Failure(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     """Set when a later run stored the page after all."""
+
+
+class IndexJob(Base):
+    """The index outbox: a document whose search-index entry must follow a change in the store.
+
+    Written in the same transaction as the change (a document added, re-cut, removed, corrected
+    or given another access level), so a change can never be committed without its job. The
+    index applies the store's current state of the document (replaced, or deleted when it is
+    gone) and then deletes the job; until then, searches exclude the document from anyone the
+    store no longer lets see it. No foreign key: the job outlives a removed document.
+    """
+
+    __tablename__ = "index_job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(Integer, index=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    """added, recut, removed, corrected (for `sohoa status`; the index reads the store)."""
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

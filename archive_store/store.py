@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from archive_store.models import (
     DocumentPage,
     Dossier,
     Failure,
+    IndexJob,
     Page,
     SourceFile,
     utcnow,
@@ -33,6 +33,7 @@ from archive_store.records import (
 )
 from archive_store.words import decode_words, encode_words
 from ocr.types import CleanupReport, PageResult, Word
+from sohoa.access import AccessLevel, effective_level
 from sohoa.errors import NotFound
 
 IN_CHUNK = 500
@@ -60,13 +61,13 @@ def upsert_batch(archive: Archive, path: Path, manifest: dict | None = None) -> 
 
 def batches(archive: Archive) -> list[tuple[int, str, dict | None]]:
     """Every batch: (id, folder, manifest as stored)."""
-    with archive.session() as s:
+    with archive.reading() as s:
         return [(b.id, b.path, b.manifest) for b in s.scalars(select(Batch).order_by(Batch.id))]
 
 
 def batch_files(archive: Archive, batch_id: int) -> list[tuple[str, str, int]]:
     """The scanned files a batch kept: (path in the batch, content hash, pages)."""
-    with archive.session() as s:
+    with archive.reading() as s:
         rows = s.execute(
             select(SourceFile.rel_path, SourceFile.sha256, SourceFile.pages).where(
                 SourceFile.batch_id == batch_id
@@ -75,40 +76,75 @@ def batch_files(archive: Archive, batch_id: int) -> list[tuple[str, str, int]]:
         return [(r.rel_path, r.sha256, r.pages) for r in rows]
 
 
+def batch_cut_key(archive: Archive, batch_id: int) -> str | None:
+    with archive.reading() as s:
+        return s.scalar(select(Batch.cut_key).where(Batch.id == batch_id))
+
+
+def set_batch_cut_key(archive: Archive, batch_id: int, key: str) -> None:
+    with archive.session() as s:
+        s.execute(update(Batch).where(Batch.id == batch_id).values(cut_key=key))
+
+
 def finish_batch(archive: Archive, batch_id: int) -> None:
     with archive.session() as s:
         s.execute(update(Batch).where(Batch.id == batch_id).values(finished_at=utcnow()))
 
 
-def register_file(
-    archive: Archive, batch_id: int, rel_path: str, sha256: str, size: int, kind: str, pages: int
-) -> None:
+@dataclasses.dataclass(frozen=True)
+class KnownFile:
+    """A scanned file as a batch recorded it."""
+
+    rel_path: str
+    sha256: str
+    size: int
+    mtime_ns: int | None
+    """Modification time when it was hashed (None: recorded before schema 3)."""
+    kind: str
+    pages: int
+
+
+def known_files(archive: Archive, batch_id: int) -> dict[str, KnownFile]:
+    """The batch's recorded files by their path in the batch."""
+    with archive.reading() as s:
+        rows = s.scalars(select(SourceFile).where(SourceFile.batch_id == batch_id))
+        return {
+            r.rel_path: KnownFile(r.rel_path, r.sha256, r.size, r.mtime_ns, r.kind, r.pages)
+            for r in rows
+        }
+
+
+def register_file(archive: Archive, batch_id: int, f: KnownFile) -> None:
     """Record a scanned file of the batch (idempotent; a changed file gets its new hash)."""
     with archive.session() as s:
         row = s.scalar(
             select(SourceFile).where(
-                SourceFile.batch_id == batch_id, SourceFile.rel_path == rel_path
+                SourceFile.batch_id == batch_id, SourceFile.rel_path == f.rel_path
             )
         )
         if row is None:
-            s.add(
-                SourceFile(
-                    batch_id=batch_id,
-                    rel_path=rel_path,
-                    sha256=sha256,
-                    size=size,
-                    kind=kind,
-                    pages=pages,
-                )
-            )
-        else:
-            row.sha256, row.size, row.kind, row.pages = sha256, size, kind, pages
+            row = SourceFile(batch_id=batch_id, rel_path=f.rel_path)
+            s.add(row)
+        row.sha256, row.size, row.mtime_ns = f.sha256, f.size, f.mtime_ns
+        row.kind, row.pages = f.kind, f.pages
 
 
 def stored_pages(archive: Archive, sha256: str) -> set[int]:
     """Source pages (1-based) of this file content already stored."""
-    with archive.session() as s:
-        return set(s.scalars(select(Page.source_page).where(Page.sha256 == sha256)))
+    return stored_pages_of(archive, [sha256])[sha256]
+
+
+def stored_pages_of(archive: Archive, shas: Iterable[str]) -> dict[str, set[int]]:
+    """For each file content, the source pages (1-based) already stored; few queries."""
+    out: dict[str, set[int]] = {sha: set() for sha in shas}
+    ordered = sorted(out)
+    with archive.reading() as s:
+        for start in range(0, len(ordered), IN_CHUNK):
+            part = ordered[start : start + IN_CHUNK]
+            rows = s.execute(select(Page.sha256, Page.source_page).where(Page.sha256.in_(part)))
+            for sha, page in rows:
+                out[sha].add(page)
+    return out
 
 
 def save_page(archive: Archive, sha256: str, source_page: int, result: PageResult) -> bool:
@@ -148,7 +184,7 @@ def save_page(archive: Archive, sha256: str, source_page: int, result: PageResul
 
 
 def page_text(archive: Archive, sha256: str, source_page: int) -> str:
-    with archive.session() as s:
+    with archive.reading() as s:
         text = s.scalar(
             select(Page.text).where(Page.sha256 == sha256, Page.source_page == source_page)
         )
@@ -157,7 +193,7 @@ def page_text(archive: Archive, sha256: str, source_page: int) -> str:
 
 def page_content(archive: Archive, sha256: str, source_page: int) -> tuple[str, tuple[Word, ...]]:
     """A stored page's text and words (with boxes), in one read."""
-    with archive.session() as s:
+    with archive.reading() as s:
         row = s.execute(
             select(Page.text, Page.words).where(
                 Page.sha256 == sha256, Page.source_page == source_page
@@ -195,7 +231,7 @@ def page_results(archive: Archive, keys: Sequence[tuple[str, int]]) -> list[Page
     Pages that are not stored are left out.
     """
     wanted = set(keys)
-    with archive.session() as s:
+    with archive.reading() as s:
         rows = {
             (p.sha256, p.source_page): p
             for p in s.scalars(select(Page).where(Page.sha256.in_({k[0] for k in wanted})))
@@ -269,7 +305,7 @@ def resolve_file_failures(archive: Archive, batch_id: int, rel_path: str) -> Non
 
 
 def failures(archive: Archive, batch_id: int | None = None) -> list[FailureRecord]:
-    with archive.session() as s:
+    with archive.reading() as s:
         q = select(Failure).where(Failure.resolved.is_(False)).order_by(Failure.id)
         if batch_id is not None:
             q = q.where(Failure.batch_id == batch_id)
@@ -343,6 +379,7 @@ def replace_documents(
         for new in documents:
             first = new.pages[0]
             doc = existing.pop(first.key, None)
+            before = _state(doc)
             if doc is None:
                 doc = Document(batch_id=batch_id, sha256=first.sha256, first_page=first.source_page)
                 s.add(doc)
@@ -358,13 +395,29 @@ def replace_documents(
             doc.access_level = new.access_level
             _set_pages(doc, new.pages)
             s.flush()
+            if _state(doc) != before:
+                # The index follows in the same transaction's outbox (nothing new: no job).
+                _job(s, doc.id, "added" if before is None else "recut")
             ids.append(doc.id)
         removed = []
         for stale in existing.values():
             if not stale.corrections:
                 removed.append(stale.id)
+                _job(s, stale.id, "removed")
                 s.delete(stale)
         return Replaced(ids, removed)
+
+
+def _state(doc: Document | None) -> tuple | None:
+    """What the index shows of a stored document (to tell whether a re-cut changed it)."""
+    if doc is None:
+        return None
+    pages = tuple((p.sha256, p.source_page, p.source_path) for p in doc.pages)
+    return (doc.batch_id, doc.title, doc.extracted, doc.access_level, doc.dossier_id, pages)
+
+
+def _job(s: Session, doc_id: int, reason: str) -> None:
+    s.add(IndexJob(document_id=doc_id, reason=reason))
 
 
 def _set_pages(doc: Document, pages: Sequence[PageRef]) -> None:
@@ -391,19 +444,128 @@ def _set_pages(doc: Document, pages: Sequence[PageRef]) -> None:
 
 
 def add_correction(archive: Archive, doc_id: int, field: str, value: str | None, who: str) -> None:
+    add_corrections(archive, doc_id, {field: value}, who)
+
+
+def add_corrections(
+    archive: Archive, doc_id: int, changes: dict[str, str | None], who: str
+) -> None:
+    """Store a person's corrections of one document and its index job: all or nothing."""
     with archive.session() as s:
         if s.get(Document, doc_id) is None:
             raise _no_document(doc_id)
-        s.add(Correction(document_id=doc_id, field=field, value=value, who=who))
+        for field, value in changes.items():
+            s.add(Correction(document_id=doc_id, field=field, value=value, who=who))
+        _job(s, doc_id, "corrected")
 
 
 def set_access_level(archive: Archive, doc_id: int, level: int) -> None:
     with archive.session() as s:
         s.execute(update(Document).where(Document.id == doc_id).values(access_level=level))
+        _job(s, doc_id, "corrected")
+
+
+# -- the index outbox ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PendingJobs:
+    """Index jobs not applied yet: the documents to bring in step, and the last job's id."""
+
+    doc_ids: tuple[int, ...]
+    last_id: int
+    reasons: dict[str, int] = dataclasses.field(default_factory=dict)
+    """How many jobs of each reason (added, recut, removed, corrected)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.doc_ids)
+
+
+def pending_jobs(archive: Archive, limit: int | None = None) -> PendingJobs:
+    """The documents whose index entries lag behind the store, oldest job first."""
+    with archive.reading() as s:
+        q = select(IndexJob.id, IndexJob.document_id, IndexJob.reason).order_by(IndexJob.id)
+        if limit is not None:
+            q = q.limit(limit)
+        rows = s.execute(q).all()
+    reasons: dict[str, int] = {}
+    for row in rows:
+        reasons[row.reason] = reasons.get(row.reason, 0) + 1
+    return PendingJobs(
+        doc_ids=tuple(dict.fromkeys(r.document_id for r in rows)),
+        last_id=rows[-1].id if rows else 0,
+        reasons=reasons,
+    )
+
+
+def last_job_id(archive: Archive) -> int:
+    with archive.reading() as s:
+        return int(s.scalar(select(func.max(IndexJob.id))) or 0)
+
+
+def clear_jobs(archive: Archive, doc_ids: Iterable[int], up_to: int) -> None:
+    """These documents' jobs up to `up_to` were applied (later ones, written meanwhile, stay)."""
+    ids = sorted(set(doc_ids))
+    with archive.session() as s:
+        for start in range(0, len(ids), IN_CHUNK):
+            s.execute(
+                delete(IndexJob).where(
+                    IndexJob.id <= up_to, IndexJob.document_id.in_(ids[start : start + IN_CHUNK])
+                )
+            )
+
+
+def clear_jobs_up_to(archive: Archive, up_to: int) -> None:
+    """Every job up to `up_to` is applied (a rebuild read the store after they were written)."""
+    with archive.session() as s:
+        s.execute(delete(IndexJob).where(IndexJob.id <= up_to))
+
+
+def access_levels(archive: Archive, doc_ids: Iterable[int]) -> dict[int, AccessLevel]:
+    """Each existing document's access level now, corrections winning; absent ones left out."""
+    ids = sorted(set(doc_ids))
+    out: dict[int, AccessLevel] = {}
+    with archive.reading() as s:
+        for start in range(0, len(ids), IN_CHUNK):
+            part = ids[start : start + IN_CHUNK]
+            stored: dict[int, int] = {
+                doc_id: level
+                for doc_id, level in s.execute(
+                    select(Document.id, Document.access_level).where(Document.id.in_(part))
+                )
+            }
+            marks: dict[int, dict[str, str | None]] = {}
+            for doc_id, value in s.execute(
+                select(Correction.document_id, Correction.value)
+                .where(Correction.document_id.in_(part), Correction.field == "do_mat")
+                .order_by(Correction.id)
+            ):
+                marks[doc_id] = {"do_mat": value}  # the latest correction wins
+            for doc_id, level in stored.items():
+                out[doc_id] = effective_level(level, marks.get(doc_id, {}))
+    return out
+
+
+def hidden_while_pending(archive: Archive, clearance: int) -> set[int]:
+    """Documents with a pending index job that `clearance` may not see now, or that are gone.
+
+    The index may still hold their old entries (public, or existing): searches exclude them
+    inside the engine query until the job is applied.
+    """
+    pending = set(pending_jobs(archive).doc_ids)
+    if not pending:
+        return set()
+    levels = access_levels(archive, pending)
+    return {d for d in pending if d not in levels or levels[d] > clearance}
+
+
+def visible(archive: Archive, doc_ids: Iterable[int], clearance: int) -> set[int]:
+    """Those of these documents that exist and that `clearance` may see, per the store now."""
+    return {d for d, level in access_levels(archive, doc_ids).items() if level <= clearance}
 
 
 def document(archive: Archive, doc_id: int, *, with_pages: bool = True) -> DocumentRecord:
-    with archive.session() as s:
+    with archive.reading() as s:
         doc = s.get(Document, doc_id)
         if doc is None:
             raise _no_document(doc_id)
@@ -416,7 +578,7 @@ def iter_documents(
     """All documents (of one batch), in id order, streamed in chunks to bound memory."""
     last = 0
     while True:
-        with archive.session() as s:
+        with archive.reading() as s:
             q = select(Document).where(Document.id > last).order_by(Document.id).limit(chunk)
             if batch_id is not None:
                 q = q.where(Document.batch_id == batch_id)
@@ -433,7 +595,7 @@ def page_places(archive: Archive, doc_ids: Sequence[int]) -> dict[int, list[tupl
     places: dict[int, list[tuple[str, int]]] = {d: [] for d in doc_ids}
     if not places:
         return places
-    with archive.session() as s:
+    with archive.reading() as s:
         rows = s.execute(
             select(DocumentPage.document_id, DocumentPage.source_path, DocumentPage.source_page)
             .join(
@@ -450,7 +612,7 @@ def page_places(archive: Archive, doc_ids: Sequence[int]) -> dict[int, list[tupl
 
 
 def batch_document_ids(archive: Archive, batch_id: int) -> list[int]:
-    with archive.session() as s:
+    with archive.reading() as s:
         return list(
             s.scalars(
                 select(Document.id).where(Document.batch_id == batch_id).order_by(Document.id)
@@ -458,16 +620,8 @@ def batch_document_ids(archive: Archive, batch_id: int) -> list[int]:
         )
 
 
-def changed_since(archive: Archive, since: dt.datetime) -> list[int]:
-    """Documents created, re-cut or corrected after `since` (to catch up a rebuilt index)."""
-    with archive.session() as s:
-        docs = set(s.scalars(select(Document.id).where(Document.updated_at > since)))
-        docs |= set(s.scalars(select(Correction.document_id).where(Correction.at > since)))
-        return sorted(docs)
-
-
 def status(archive: Archive) -> ArchiveStatus:
-    with archive.session() as s:
+    with archive.reading() as s:
 
         def count(q: Any) -> int:
             return int(s.scalar(q) or 0)

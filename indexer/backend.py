@@ -7,7 +7,8 @@ import fcntl
 import importlib
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any, Protocol
 
 from indexer import layout
 from indexer.query import QueryError
-from indexer.types import IndexedDocument, SearchResults
+from indexer.types import IndexBusy, IndexedDocument, SearchResults
 from sohoa.errors import ArchiveError, ExitCode, SohoaError
 
 __all__ = [
@@ -57,8 +58,10 @@ class SearchBackend(Protocol):
         sort: str | None = None,
         facets: bool = True,
         pages_per_hit: int = 3,
+        exclude: Collection[int] = (),
     ) -> SearchResults:
-        """Documents the clearance may see that match, grouped with their matching pages."""
+        """Documents the clearance may see that match, grouped with their matching pages;
+        the `exclude`d ones are left out of the hits, the total and the facets alike."""
         ...
 
     def versions(self) -> dict[int, str]:
@@ -210,19 +213,44 @@ def _remove_unused(index_dir: Path) -> None:
         layout.remove_unused(index_dir)
 
 
+BUILD_WAIT = 600.0
+"""Seconds a rebuild, or the first opening of a new index, waits for another one to end."""
+
+
 @contextmanager
 def _build_lock(index_dir: Path) -> Iterator[None]:
     """One rebuild at a time per index folder; the kernel frees the lock if the process dies."""
+    with index_lock(index_dir, shared=False, wait=BUILD_WAIT):
+        yield
+
+
+@contextmanager
+def index_lock(index_dir: Path, *, shared: bool, wait: float) -> Iterator[None]:
+    """The index folder's lock: a rebuild holds it alone, updates of the live index share it.
+
+    An update must not apply the store's outbox to a generation that a rebuild running beside
+    it is about to replace: the update waits (at most `wait` seconds), or raises IndexBusy and
+    leaves its jobs to the rebuild, which applies every job left when it swaps in.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(index_dir / ".build.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ArchiveError(
-                vi=f"Chỉ mục {index_dir} đang được xây lại bởi tiến trình khác. Chờ nó xong.",
-                en=f"The index {index_dir} is being rebuilt by another process. Wait for it.",
-            ) from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    if shared:
+                        raise IndexBusy.of(index_dir) from None
+                    raise ArchiveError(
+                        vi=f"Chỉ mục {index_dir} đang được xây lại bởi tiến trình khác. "
+                        "Chờ nó xong rồi chạy lại.",
+                        en=f"The index {index_dir} is being rebuilt by another process. "
+                        "Wait for it to finish and run again.",
+                    ) from None
+                time.sleep(0.1)
         yield
     finally:
         os.close(fd)
@@ -262,6 +290,7 @@ class _LiveIndex:
         sort: str | None = None,
         facets: bool = True,
         pages_per_hit: int = 3,
+        exclude: Collection[int] = (),
     ) -> SearchResults:
         result: SearchResults = self._current().search(
             query,
@@ -270,6 +299,7 @@ class _LiveIndex:
             sort=sort,
             facets=facets,
             pages_per_hit=pages_per_hit,
+            exclude=exclude,
         )
         return result
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from indexer.query import (
     positive_texts,
     proximity_runs,
 )
-from indexer.types import IndexedDocument, PageHit, SearchResults
+from indexer.types import IndexBusy, IndexedDocument, IndexUnwritable, PageHit, SearchResults
 from sohoa.access import AccessLevel
 from sohoa.errors import ArchiveError
 
@@ -166,12 +166,9 @@ class TantivyBackend:
             try:
                 self._writer = self._index.writer(self._heap, min(2, os.cpu_count() or 1))
             except ValueError as exc:
-                raise ArchiveError(
-                    vi=f"Chỉ mục {self.path} đang được một tiến trình sohoa khác ghi. "
-                    f"Chờ nó xong rồi chạy lại. ({exc})",
-                    en=f"The index {self.path} is being written by another sohoa process. "
-                    f"Wait for it to finish and run again. ({exc})",
-                ) from exc
+                if "LockBusy" in str(exc):
+                    raise IndexBusy.of(self.path) from exc
+                raise IndexUnwritable.of(self.path, exc) from exc
         return self._writer
 
     def replace(self, docs: Iterable[IndexedDocument]) -> int:
@@ -192,7 +189,7 @@ class TantivyBackend:
                 for entry in self._documents(entry_of(doc)):
                     writer.add_document(entry)
                 count += 1
-            writer.commit()
+            self._commit(writer)
         except BaseException:
             writer.rollback()
             raise
@@ -201,10 +198,20 @@ class TantivyBackend:
 
     def delete(self, doc_ids: Iterable[int]) -> None:
         writer = self._get_writer()
-        for doc_id in doc_ids:
-            writer.delete_documents_by_query(self._id_query(doc_id))
-        writer.commit()
+        try:
+            for doc_id in doc_ids:
+                writer.delete_documents_by_query(self._id_query(doc_id))
+            self._commit(writer)
+        except BaseException:
+            writer.rollback()
+            raise
         self._index.reload()
+
+    def _commit(self, writer: tantivy.IndexWriter) -> None:
+        try:
+            writer.commit()
+        except (ValueError, OSError) as exc:  # a full disk, a folder made read-only
+            raise IndexUnwritable.of(self.path, exc) from exc
 
     def _id_query(self, doc_id: int) -> Query:
         # delete_documents_by_term does not match u64 fields in tantivy-py 0.27: use a query.
@@ -256,11 +263,12 @@ class TantivyBackend:
         sort: str | None = None,
         facets: bool = True,
         pages_per_hit: int = 3,
+        exclude: Collection[int] = (),
     ) -> SearchResults:
         order = check_sort(sort)
         ast = parse(query)
         searcher = self._index.searcher()
-        doc_query = self._visible(self._compile(ast, "text"), clearance)
+        doc_query = self._visible(self._compile(ast, "text"), clearance, exclude)
         # tantivy releases the GIL: counting facets runs on another core beside the search.
         facet_counts_ = _BESIDE.submit(self._facets, searcher, doc_query) if facets else None
         runs = proximity_runs(ast)
@@ -282,7 +290,9 @@ class TantivyBackend:
         for score, address in ranked[: max(limit, 0)]:
             stored = searcher.doc(address)
             top.append((int(_first(stored, "doc_id")), score, stored))
-        pages = self._pages(searcher, [d for d, _, _ in top], clearance, ast, pages_per_hit)
+        pages = self._pages(
+            searcher, [d for d, _, _ in top], clearance, exclude, ast, pages_per_hit
+        )
         hits = [
             hit_of(doc_id, score, bytes(_first(stored, "stored")).decode(), pages.get(doc_id, ()))
             for doc_id, score, stored in top
@@ -329,6 +339,7 @@ class TantivyBackend:
         searcher: tantivy.Searcher,
         doc_ids: list[int],
         clearance: int,
+        exclude: Collection[int],
         ast: Node,
         per_hit: int,
     ) -> dict[int, tuple[PageHit, ...]]:
@@ -341,7 +352,7 @@ class TantivyBackend:
 
         def best(ids: list[int], limit: int) -> list[tantivy.DocAddress]:
             owner = self._const(self._any_of("doc_id", ids))
-            query = self._visible(any_leaf.and_must_match(owner), clearance)
+            query = self._visible(any_leaf.and_must_match(owner), clearance, exclude)
             found = [(float(s), a) for s, a in searcher.search(query, limit, count=False).hits]
             return [address for _, address in self._rescored(searcher, found, boosts, ids)]
 
@@ -393,16 +404,20 @@ class TantivyBackend:
 
     # -- compiling the query AST -----------------------------------------------------------
 
-    def _visible(self, query: Query, clearance: int) -> Query:
-        """The query restricted to what the clearance may see.
+    def _visible(self, query: Query, clearance: int, exclude: Collection[int] = ()) -> Query:
+        """The query restricted to what the clearance may see, less the `exclude`d documents
+        (those the store now hides while the index has not caught up).
 
         No kind filter is needed: text fields exist on one kind of entry only (text and the
         metadata fields on documents, ptext on pages) and "every document" is the kind term.
         """
-        if clearance >= MAX_LEVEL:
-            return query
-        levels = self._any_of("access_level", list(range(clearance + 1)))
-        return query.and_must_match(self._const(levels))
+        if clearance < MAX_LEVEL:
+            levels = self._any_of("access_level", list(range(clearance + 1)))
+            query = query.and_must_match(self._const(levels))
+        if exclude:
+            hidden = self._any_of("doc_id", sorted(exclude))
+            query = Query.boolean_query([(Occur.Must, query), (Occur.MustNot, hidden)])
+        return query
 
     def _any_of(self, field: str, values: list[int]) -> Query:
         """Entries whose field holds one of a few values.

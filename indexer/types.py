@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from sohoa.errors import ArchiveError
 
 
 @dataclass(frozen=True)
@@ -70,3 +73,27 @@ class SearchResults:
     hits: tuple[SearchHit, ...]
     facets: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
     """Facet name (loai, nam, co_quan, ho_so) -> (value, count) pairs, counts descending."""
+
+
+class IndexBusy(ArchiveError):
+    """Another process holds the index writer: the store's changes wait in the outbox."""
+
+    @classmethod
+    def of(cls, path: Path) -> IndexBusy:
+        return cls(
+            vi=f"Chỉ mục {path} đang được một tiến trình sohoa khác ghi.",
+            en=f"The index {path} is being written by another sohoa process.",
+        )
+
+
+class IndexUnwritable(ArchiveError):
+    """The index folder cannot be written (read-only, full disk): changes wait in the outbox."""
+
+    @classmethod
+    def of(cls, path: Path, exc: BaseException) -> IndexUnwritable:
+        return cls(
+            vi=f"Không ghi được chỉ mục {path} ({exc}). Kiểm tra quyền ghi và chỗ trống trên "
+            "đĩa, hoặc chạy `sohoa reindex`.",
+            en=f"Cannot write the index {path} ({exc}). Check write permission and free disk "
+            "space, or run `sohoa reindex`.",
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from indexer.query import (
     positive_texts,
     proximity_runs,
 )
-from indexer.types import IndexedDocument, PageHit, SearchResults
+from indexer.types import IndexBusy, IndexedDocument, IndexUnwritable, PageHit, SearchResults
 from sohoa.errors import ArchiveError
 
 ENGINE = "whoosh"
@@ -134,12 +134,9 @@ class WhooshBackend:
         try:
             return self._index.writer(limitmb=WRITER_MB)
         except LockError as exc:
-            raise ArchiveError(
-                vi=f"Chỉ mục {self.path} đang được một tiến trình sohoa khác ghi. "
-                "Chờ nó xong rồi chạy lại.",
-                en=f"The index {self.path} is being written by another sohoa process. "
-                "Wait for it to finish and run again.",
-            ) from exc
+            raise IndexBusy.of(self.path) from exc
+        except OSError as exc:
+            raise IndexUnwritable.of(self.path, exc) from exc
 
     def replace(self, docs: Iterable[IndexedDocument]) -> int:
         """Add or replace documents by doc_id, in one commit; returns how many."""
@@ -165,7 +162,7 @@ class WhooshBackend:
                 for entry in _entries(entry_of(doc)):
                     writer.add_document(**entry)
                 count += 1
-            writer.commit()
+            self._commit(writer)
         except BaseException:
             writer.cancel()
             raise
@@ -173,9 +170,19 @@ class WhooshBackend:
 
     def delete(self, doc_ids: Iterable[int]) -> None:
         writer = self._writer()
-        for doc_id in doc_ids:
-            writer.delete_by_term("doc_id", str(doc_id))
-        writer.commit()
+        try:
+            for doc_id in doc_ids:
+                writer.delete_by_term("doc_id", str(doc_id))
+            self._commit(writer)
+        except BaseException:
+            writer.cancel()
+            raise
+
+    def _commit(self, writer: Any) -> None:
+        try:
+            writer.commit()
+        except OSError as exc:  # a full disk, a folder made read-only
+            raise IndexUnwritable.of(self.path, exc) from exc
 
     # -- searching -------------------------------------------------------------------------
 
@@ -188,12 +195,13 @@ class WhooshBackend:
         sort: str | None = None,
         facets: bool = True,
         pages_per_hit: int = 3,
+        exclude: Collection[int] = (),
     ) -> SearchResults:
         order = check_sort(sort)
         ast = parse(query)
         runs = proximity_runs(ast)
         leaves = positive_texts(ast)
-        doc_query = _filtered(_compile(ast, "text"), "doc", clearance, [])
+        doc_query = _filtered(_compile(ast, "text"), "doc", clearance, [], exclude)
         groups = sorting.Facets()
         if facets:
             for name in ("loai", "nam", "co_quan", "ho_so"):
@@ -222,6 +230,7 @@ class WhooshBackend:
                 searcher,
                 [int(hit["doc_id"]) for _, hit in top],
                 clearance,
+                exclude,
                 highlighter,
                 proximity,
                 pages_per_hit,
@@ -292,6 +301,7 @@ def _pages(
     searcher: Any,
     doc_ids: list[int],
     clearance: int,
+    exclude: Collection[int],
     highlighter: Highlighter,
     proximity: Highlighter,
     limit: int,
@@ -302,7 +312,7 @@ def _pages(
         return {}
     any_leaf = wq.Or([_leaf(t, "ptext") for t in highlighter.leaves])
     owners = wq.Or([wq.Term("doc_id", str(doc_id)) for doc_id in doc_ids])
-    query = _filtered(wq.And([owners, any_leaf]), "page", clearance, [])
+    query = _filtered(wq.And([owners, any_leaf]), "page", clearance, [], exclude)
     # Proximity on pages is counted in Python from the page text: whoosh's phrase matcher
     # scans every candidate page of the index, which made this the slowest part of a search.
     ranked = sorted(
@@ -338,8 +348,11 @@ def _rescored(searcher: Any, hits: list[tuple[float, Any]], boosts: list[Any], k
     return rescored
 
 
-def _filtered(query: Any, kind: str, clearance: int, boosts: list[Any]) -> Any:
-    """The query restricted to one kind of entry and to what the clearance may see."""
+def _filtered(
+    query: Any, kind: str, clearance: int, boosts: list[Any], exclude: Collection[int] = ()
+) -> Any:
+    """The query restricted to one kind of entry and to what the clearance may see, less the
+    `exclude`d documents (those the store now hides while the index has not caught up)."""
     required = wq.And(
         [
             query,
@@ -347,6 +360,8 @@ def _filtered(query: Any, kind: str, clearance: int, boosts: list[Any]) -> Any:
             wq.ConstantScoreQuery(wq.NumericRange("access_level", 0, clearance), 0.0),
         ]
     )
+    if exclude:
+        required = wq.AndNot(required, wq.Or([wq.Term("doc_id", str(d)) for d in exclude]))
     return wq.AndMaybe(required, wq.Or(boosts)) if boosts else required
 
 

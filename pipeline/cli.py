@@ -268,20 +268,18 @@ def search(
 
     Example: sohoa search '"công tác kiểm tra" loai:"Thông báo" nam:2023'
     """
-    from indexer.backend import open_index
+    from pipeline.searching import search as run_search
 
     archive = open_archive(archive_dir)
-    backend = open_index(archive.index_dir, engine)
-    try:
-        results = backend.search(
-            query,
-            clearance=int(clearance),
-            limit=limit,
-            sort=None if sort == "relevance" else sort,
-            facets=as_json,
-        )
-    finally:
-        backend.close()
+    results = run_search(
+        archive,
+        query,
+        clearance=int(clearance),
+        limit=limit,
+        sort=None if sort == "relevance" else sort,
+        engine=engine,
+        facets=as_json,
+    )
     places = store.page_places(archive, [h.doc_id for h in results.hits])
     if as_json:
         _print_json(search_view(results, places))
@@ -348,6 +346,8 @@ def reextract(archive_dir: Path, as_json: bool, batch_id: int | None) -> None:
             "refused.",
         )
     )
+    if report.index_note:
+        click.echo(report.index_note)
 
 
 @main.command()
@@ -420,16 +420,18 @@ def edit(
 
     changes = parse_assignments(assignments)
     archive = open_archive(archive_dir)
-    correct(archive, doc_id, changes, who)
+    synced = correct(archive, doc_id, changes, who)
     if as_json:
-        _print_json(document_view(store.document(archive, doc_id, with_pages=False)))
-    else:
-        click.echo(
-            t(
-                f"Đã lưu {len(changes)} chỉnh sửa cho văn bản {doc_id}.",
-                f"Saved {len(changes)} corrections for document {doc_id}.",
-            )
+        view = document_view(store.document(archive, doc_id, with_pages=False))
+        _print_json({**view, "index": {"in_step": synced.in_step, "note": synced.note()}})
+        return
+    click.echo(
+        t(
+            f"Đã lưu {len(changes)} chỉnh sửa cho văn bản {doc_id}.",
+            f"Saved {len(changes)} corrections for document {doc_id}.",
         )
+    )
+    click.echo(synced.note() or t("Tìm kiếm đã cập nhật theo.", "Search already shows the change."))
 
 
 @main.command()
@@ -569,6 +571,7 @@ def status(archive_dir: Path, as_json: bool) -> None:
     archive = open_archive(archive_dir)
     st = store.status(archive)
     _, check = indexing.verify(archive)
+    jobs = store.pending_jobs(archive)
     obj = {
         "archive": str(archive.root),
         "batches": st.batches,
@@ -585,6 +588,9 @@ def status(archive_dir: Path, as_json: bool) -> None:
             "missing": len(check.missing),
             "stale": len(check.stale),
             "extra": len(check.extra),
+            "pending_jobs": sum(jobs.reasons.values()),
+            "pending_documents": len(jobs.doc_ids),
+            "pending_by_reason": jobs.reasons,
         },
     }
     if as_json:
@@ -607,6 +613,19 @@ def status(archive_dir: Path, as_json: bool) -> None:
             + ("in step with the store." if check.ok else "out of step, run `sohoa reindex`."),
         )
     )
+    if jobs:
+        click.echo(
+            t(
+                f"Việc chờ cập nhật chỉ mục: {len(jobs.doc_ids)} văn bản "
+                f"({_reasons(jobs.reasons)}); lệnh sohoa kế tiếp sẽ áp dụng.",
+                f"Index jobs pending: {len(jobs.doc_ids)} documents "
+                f"({_reasons(jobs.reasons)}); the next sohoa command applies them.",
+            )
+        )
+
+
+def _reasons(reasons: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(reasons.items()))
 
 
 if __name__ == "__main__":

@@ -57,10 +57,8 @@ def _check(name: str, value: str) -> str:
 
 def correct(
     archive: Archive, doc_id: int, changes: dict[str, str | None], who: str | None = None
-) -> None:
-    """Store each change as a correction (who and when), then update the document's index entry."""
-    who = who or getpass.getuser()
-    store.document(archive, doc_id, with_pages=False)  # NotFound before anything is written
-    for name, value in changes.items():
-        store.add_correction(archive, doc_id, name, value, who)
-    indexing.update(archive, [doc_id])
+) -> indexing.SyncReport:
+    """Store the changes as corrections (who and when) with the document's index job, in one
+    transaction, then bring the index in step; the report says whether search follows yet."""
+    store.add_corrections(archive, doc_id, changes, who or getpass.getuser())
+    return indexing.sync(archive)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
+import extract
+from archive_store import store
 from archive_store.db import Archive
-from pipeline import indexing
+from pipeline import documents, indexing
 from pipeline.discover import PageTask
 from pipeline.documents import Cut, Stream, build_documents
 from pipeline.manifest import Manifest
@@ -40,7 +46,6 @@ class Cutter:
         self.archive, self.batch_id, self.streams = archive, batch_id, streams
         self.manifest, self.dossier_id = manifest, dossier_id
         self.refused = 0
-        self.removed: list[int] = []
         self._where = {
             r.key: (i, k) for i, st in enumerate(streams) for k, r in enumerate(st.pages)
         }
@@ -52,8 +57,6 @@ class Cutter:
         self._open_at = [0] * len(streams)  # where the document still open starts
         self._tried_at = [0] * len(streams)  # _in_a_row at the last step
         self._whole: set[int] = set()  # streams cut whole in this run
-        self._unindexed: set[int] = set()  # stored since the last index update
-        self._gone: set[int] = set()  # removed since then
         self._indexed_at = time.monotonic()
 
     def page_in(self, task: PageTask) -> None:
@@ -79,9 +82,16 @@ class Cutter:
                 self._open_at[i] += cut.open_at
 
     def finish(self) -> None:
+        """Cut what this run did not cut yet, unless the batch is as its last complete cut
+        found it (same manifest, stored pages and extraction code): a re-run with nothing
+        new cuts nothing."""
+        key = cut_key(self.archive, self.streams, self.manifest)
+        if not self._whole and store.batch_cut_key(self.archive, self.batch_id) == key:
+            return
         for i, stream in enumerate(self.streams):
             if i not in self._whole:
                 self._cut(i, stream)
+        store.set_batch_cut_key(self.archive, self.batch_id, key)
 
     def _cut(self, i: int, stream: Stream, *, closed_only: bool = False) -> Cut:
         cut = build_documents(
@@ -93,14 +103,35 @@ class Cutter:
             closed_only=closed_only,
         )
         self.refused += cut.refused
-        self.removed += cut.removed
-        self._unindexed.update(cut.ids)
-        self._unindexed.difference_update(cut.removed)
-        self._gone.update(cut.removed)
         if time.monotonic() - self._indexed_at >= self.INDEX_EVERY:
-            # The end of the run indexes the whole batch; this only makes it searchable sooner.
-            indexing.update(self.archive, sorted(self._unindexed), removed=sorted(self._gone))
-            self._unindexed.clear()
-            self._gone.clear()
+            # The store's outbox holds what the cut changed; this only makes it searchable
+            # sooner. A busy index is not waited for here: the end of the run catches up.
+            indexing.sync(self.archive, wait=0.0)
             self._indexed_at = time.monotonic()
         return cut
+
+
+def cut_key(archive: Archive, streams: Sequence[Stream], manifest: Manifest | None) -> str:
+    """A digest of everything a batch's cut depends on: the manifest, the streams' pages and
+    which of them are stored, and the code that cuts and extracts."""
+    stored = store.stored_pages_of(archive, {r.sha256 for st in streams for r in st.pages})
+    digest = hashlib.sha256(_code_digest().encode())
+    digest.update(json.dumps(manifest.as_dict() if manifest else None, sort_keys=True).encode())
+    for stream in streams:
+        digest.update(f"\x00{stream.name}\x00{stream.fixed}".encode())
+        for r in stream.pages:
+            mark = "+" if r.source_page in stored[r.sha256] else "-"
+            digest.update(f"{r.sha256}:{r.source_page}:{r.source_path}{mark}\n".encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """The source of the cutting and extraction code: a new sohoa cuts again."""
+    digest = hashlib.sha256()
+    for module in (extract, documents):
+        folder = Path(module.__file__ or "").parent
+        files = sorted(folder.glob("*.py")) if module is extract else [Path(module.__file__ or "")]
+        for f in files:
+            digest.update(f.read_bytes())
+    return digest.hexdigest()

@@ -16,24 +16,14 @@ from extract.metadata import PageText, document_title, extract_metadata
 from extract.segment import check_ranges, split_dossier
 from indexer.types import IndexedDocument, IndexedPage
 from pipeline.manifest import Manifest, PageRanges
-from sohoa.access import AccessLevel, BadClearance, parse_level
+from sohoa.access import AccessLevel, effective_level, mark_level
 
 
 def access_level(values: Mapping[str, object], manifest: Manifest | None) -> AccessLevel:
     """The stricter of the document's own độ mật and the batch's default confidentiality."""
-    own = _level_or_public(values.get("do_mat"))
-    default = _level_or_public(manifest.do_mat_mac_dinh if manifest else None)
+    own = mark_level(values.get("do_mat"))
+    default = mark_level(manifest.do_mat_mac_dinh if manifest else None)
     return max(own, default)
-
-
-def _level_or_public(value: object) -> AccessLevel:
-    if not isinstance(value, str) or not value.strip():
-        return AccessLevel.cong_khai
-    try:
-        return parse_level(value)
-    except BadClearance:
-        # An unreadable mark is treated as the lowest secret level, never as public.
-        return AccessLevel.mat
 
 
 @dataclass(frozen=True)
@@ -203,9 +193,7 @@ def _refuse_top_secret(archive: Archive, batch_id: int, refs: Sequence[PageRef])
 
 def effective_access(record: DocumentRecord) -> int:
     """A person's correction of độ mật wins over what extraction and the manifest said."""
-    if "do_mat" in record.corrections:
-        return int(_level_or_public(record.corrections["do_mat"]))
-    return record.access_level
+    return int(effective_level(record.access_level, record.corrections))
 
 
 def to_indexed(record: DocumentRecord) -> IndexedDocument:

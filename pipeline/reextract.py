@@ -32,6 +32,8 @@ class ReextractReport:
     """Documents that no longer exist (their pages now belong to others)."""
     refused_pages: int
     """Pages now read as Tuyệt mật without the manifest's approval, and deleted."""
+    index_note: str | None = None
+    """What the user should know about the search index (rebuilt, or not yet in step)."""
 
     def as_json(self) -> dict:
         return {
@@ -39,6 +41,7 @@ class ReextractReport:
             "documents": self.documents,
             "removed": list(self.removed),
             "refused_pages": self.refused_pages,
+            "index_note": self.index_note,
         }
 
 
@@ -72,8 +75,8 @@ def reextract(
             if on_progress:
                 on_progress(Progress(done, total, time.monotonic() - started))
         doc_ids += store.batch_document_ids(archive, bid)
-    indexing.update(archive, doc_ids, removed=removed)
-    return ReextractReport(len(known), len(doc_ids), tuple(removed), refused)
+    synced = indexing.sync(archive)
+    return ReextractReport(len(known), len(doc_ids), tuple(removed), refused, synced.note())
 
 
 def _files(archive: Archive, batch_id: int) -> tuple[list[ScanFile], list[str]]:

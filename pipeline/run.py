@@ -83,6 +83,7 @@ class IngestReport:
                 for f in self.failures
             ],
             "duplicates": [{"file": a, "same_as": b} for a, b in self.duplicates],
+            "index_note": self.index_note,
         }
 
 
@@ -131,8 +132,9 @@ def _ingest(
     streams = plan_streams(list(files.values()), unreadable, manifest=manifest)
     tasks: list[PageTask] = []
     skipped = sum(pages for _, _, pages in duplicates)
+    stored = store.stored_pages_of(archive, files)
     for f in files.values():
-        already = store.stored_pages(archive, f.sha256)
+        already = stored[f.sha256]
         skipped += len(already & set(range(1, f.pages + 1)))
         for n in range(1, f.pages + 1):
             if n not in already:
@@ -163,10 +165,11 @@ def _ingest(
             elapsed = time.monotonic() - started
             on_progress(Progress(done + skipped + failed + failed_files, total, elapsed))
     cutter.finish()
-    refused, removed = cutter.refused, cutter.removed
+    refused = cutter.refused
     doc_ids = tuple(store.batch_document_ids(archive, batch_id))
-    note = indexing.update(archive, doc_ids, removed=removed)
     store.finish_batch(archive, batch_id)
+    # The cut wrote its index jobs with the documents; here the index takes them.
+    note = indexing.sync(archive).note()
     return IngestReport(
         batch_id=batch_id,
         pages_total=total,

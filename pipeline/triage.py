@@ -25,9 +25,16 @@ def triage(
     files: dict[str, ScanFile] = {}
     duplicates: list[tuple[str, str, int]] = []
     failed: list[str] = []
+    known = store.known_files(archive, batch_id)
     for path in paths:
         rel = batch_path_of(path, batch_dir)
+        seen = _unchanged(archive, known.get(rel), path)
+        if seen is not None:
+            # Stored by an earlier run and not touched since: no need to read it again.
+            _add(files, duplicates, ScanFile(rel, seen.sha256, seen.pages))
+            continue
         try:
+            stat = path.stat()
             info = inspect_scan(path)
             sha = sha256_file(path)
         except InputError as exc:
@@ -52,9 +59,35 @@ def triage(
             continue
         store.resolve_file_failures(archive, batch_id, rel)
         archive.blobs.put(path, sha)
-        store.register_file(archive, batch_id, rel, sha, path.stat().st_size, info.kind, info.pages)
-        if sha in files:
-            duplicates.append((rel, files[sha].rel_path, info.pages))
-            continue
-        files[sha] = ScanFile(rel, sha, info.pages)
+        store.register_file(
+            archive,
+            batch_id,
+            store.KnownFile(rel, sha, stat.st_size, stat.st_mtime_ns, info.kind, info.pages),
+        )
+        _add(files, duplicates, ScanFile(rel, sha, info.pages))
     return files, duplicates, failed
+
+
+def _add(files: dict[str, ScanFile], duplicates: list[tuple[str, str, int]], f: ScanFile) -> None:
+    if f.sha256 in files:
+        duplicates.append((f.rel_path, files[f.sha256].rel_path, f.pages))
+    else:
+        files[f.sha256] = f
+
+
+def _unchanged(
+    archive: Archive, known: store.KnownFile | None, path: Path
+) -> store.KnownFile | None:
+    """The stored record of this file when its size and modification time are those it had
+    when it was hashed and its original is in the blob store (as make and rsync trust them)."""
+    if known is None or known.mtime_ns is None:
+        return None
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    if (stat.st_size, stat.st_mtime_ns) != (known.size, known.mtime_ns):
+        return None
+    if not archive.blobs.path_for(known.sha256).is_file():
+        return None
+    return known

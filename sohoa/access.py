@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import IntEnum
 
 from sohoa.errors import ExitCode, SohoaError
@@ -51,3 +52,24 @@ def parse_level(value: str | None) -> AccessLevel:
         vi=f"Mức mật không hợp lệ: {value!r}. Dùng một trong: {choices}.",
         en=f"Unknown access level {value!r}. Use one of: {choices}.",
     )
+
+
+def mark_level(value: object) -> AccessLevel:
+    """The level a độ mật mark stands for; no mark is public, an unreadable one is Mật.
+
+    An unreadable mark is treated as the lowest secret level, never as public.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return AccessLevel.cong_khai
+    try:
+        return parse_level(value)
+    except BadClearance:
+        return AccessLevel.mat
+
+
+def effective_level(stored: int, corrections: Mapping[str, str | None]) -> AccessLevel:
+    """A document's access level now: a person's correction of độ mật wins over what
+    extraction and the manifest said (`stored`)."""
+    if "do_mat" in corrections:
+        return mark_level(corrections["do_mat"])
+    return AccessLevel(stored)

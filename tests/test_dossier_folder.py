@@ -213,6 +213,7 @@ def test_reextract_works_from_the_store_alone_and_keeps_corrections(
         "documents": 4,
         "removed": [],
         "refused_pages": 0,
+        "index_note": None,
     }
     shown = show(archive, doc)
     truth = dossier()[2].metadata

@@ -11,7 +11,7 @@ from sqlalchemy import delete, event, func, select, text, update
 from archive_store import store
 from archive_store.blobs import BlobStore, sha256_file, storage_error
 from archive_store.db import Archive, schema_version
-from archive_store.models import DocumentPage, Meta
+from archive_store.models import SCHEMA_VERSION, DocumentPage, IndexJob, Meta
 from archive_store.records import PageRef
 from archive_store.words import decode_words, encode_words
 from ocr.types import CleanupReport, PageResult, Word
@@ -63,7 +63,7 @@ def test_failures_are_recorded_once_and_resolved_when_the_page_is_stored(
     archive: Archive,
 ) -> None:
     batch = store.upsert_batch(archive, Path("/tmp/hop-1"))
-    store.register_file(archive, batch, "a.tif", "cd" * 32, 10, "tiff", 2)
+    store.register_file(archive, batch, store.KnownFile("a.tif", "cd" * 32, 10, None, "tiff", 2))
     store.record_failure(archive, batch, "a.tif", 2, "hỏng", "broken")
     store.record_failure(archive, batch, "a.tif", 2, "hỏng lần hai", "broken again")
     assert [f.reason_vi for f in store.failures(archive, batch)] == ["hỏng lần hai"]
@@ -163,10 +163,60 @@ def test_an_archive_of_schema_1_gets_its_documents_pages_listed(archive: Archive
         s.execute(text("drop table document_page"))
         s.execute(update(Meta).where(Meta.key == "schema_version").values(value="1"))
     with Archive(archive.root, db_url=archive.db_url) as upgraded:
-        assert schema_version(upgraded) == 2
+        assert schema_version(upgraded) == SCHEMA_VERSION
         assert [p.text for p in store.document(upgraded, ids[0]).pages] == ["trang 1", "trang 2"]
         assert [p.text for p in store.document(upgraded, ids[1]).pages] == ["trang 3"]
         assert store.document(upgraded, ids[1]).pages[0].source_path == "hs.tif"
+
+
+def test_an_archive_of_schema_2_gets_the_outbox_and_keeps_its_files(archive: Archive) -> None:
+    batch = store.upsert_batch(archive, Path("/tmp/hop-6"))
+    store.register_file(archive, batch, store.KnownFile("a.tif", "cd" * 32, 10, 123, "tiff", 2))
+    # What version 2 wrote: no outbox, no hashing time, no cut key.
+    with archive.session() as s:
+        s.execute(text("drop table index_job"))
+        s.execute(text("alter table source_file drop column mtime_ns"))
+        s.execute(text("alter table batch drop column cut_key"))
+        s.execute(update(Meta).where(Meta.key == "schema_version").values(value="2"))
+    with Archive(archive.root, db_url=archive.db_url) as upgraded:
+        assert schema_version(upgraded) == SCHEMA_VERSION == 3
+        (known,) = store.known_files(upgraded, batch).values()
+        assert (known.sha256, known.mtime_ns) == ("cd" * 32, None)  # hashed again next run
+        assert store.batch_cut_key(upgraded, batch) is None
+        assert not store.pending_jobs(upgraded)
+
+
+def test_every_document_change_writes_its_index_job_in_the_same_transaction(
+    archive: Archive,
+) -> None:
+    batch = store.upsert_batch(archive, Path("/tmp/hop-7"))
+    sha = "ef" * 32
+    refs = [PageRef(sha, n, "hs.tif") for n in (1, 2)]
+    for ref in refs:
+        store.save_page(archive, sha, ref.source_page, page(f"trang {ref.source_page}"))
+    two = [store.NewDocument((refs[0],), "A", {}, 0), store.NewDocument((refs[1],), "B", {}, 0)]
+    a, b = store.replace_documents(archive, batch, refs, two).ids
+    assert store.pending_jobs(archive).reasons == {"added": 2}
+    store.clear_jobs(archive, [a, b], store.last_job_id(archive))
+    # The same cut again changes nothing: no job.
+    store.replace_documents(archive, batch, refs, two)
+    assert not store.pending_jobs(archive)
+    # Cut as one document: A re-cut, B removed.
+    one = [store.NewDocument(tuple(refs), "A", {}, 0)]
+    store.replace_documents(archive, batch, refs, one)
+    assert store.pending_jobs(archive).reasons == {"recut": 1, "removed": 1}
+    store.add_corrections(archive, a, {"do_mat": "Mật", "so_ky_hieu": "5/TB"}, "an")
+    jobs = store.pending_jobs(archive)
+    assert set(jobs.doc_ids) == {a, b} and jobs.reasons["corrected"] == 1
+    # The store decides: A is Mật now (its correction), B is gone.
+    assert store.hidden_while_pending(archive, 0) == {a, b}
+    assert store.hidden_while_pending(archive, 1) == {b}
+    assert store.visible(archive, [a, b], 0) == set() and store.visible(archive, [a, b], 1) == {a}
+    # A correction that cannot be stored stores nothing, not even its job.
+    with pytest.raises(NotFound):
+        store.add_corrections(archive, 999, {"so_ky_hieu": "1"}, "an")
+    with archive.session() as s:
+        assert s.scalar(select(func.count(IndexJob.id))) == 3
 
 
 def test_blobs_are_content_addressed_read_only_and_verified(tmp_path: Path) -> None:
@@ -230,7 +280,9 @@ def test_fixity_finds_missing_and_corrupt_originals(archive: Archive, tmp_path: 
         src.write_bytes(content)
         sha = sha256_file(src)
         archive.blobs.put(src, sha)
-        store.register_file(archive, batch, name, sha, len(content), "png", 1)
+        store.register_file(
+            archive, batch, store.KnownFile(name, sha, len(content), None, "png", 1)
+        )
     assert check_fixity(archive).ok
     archive.blobs.path_for(sha256_file(tmp_path / "a.png")).unlink()
     corrupt = archive.blobs.path_for(sha256_file(tmp_path / "b.png"))
@@ -239,18 +291,3 @@ def test_fixity_finds_missing_and_corrupt_originals(archive: Archive, tmp_path: 
     report = check_fixity(archive)
     assert (report.checked, report.missing, report.corrupt) == (3, ("a.png",), ("b.png",))
     assert not report.ok
-
-
-def test_changed_since_names_documents_stored_or_corrected_later(archive: Archive) -> None:
-    from archive_store.models import utcnow
-
-    batch = store.upsert_batch(archive, Path("/tmp/hop-3"))
-    store.save_page(archive, "aa" * 32, 1, page())
-    store.save_page(archive, "bb" * 32, 1, page())
-    a, b = PageRef("aa" * 32, 1, "a.png"), PageRef("bb" * 32, 1, "b.png")
-    (old,) = store.replace_documents(archive, batch, [a], [store.NewDocument((a,), "A", {}, 0)]).ids
-    mark = utcnow()
-    (new,) = store.replace_documents(archive, batch, [b], [store.NewDocument((b,), "B", {}, 0)]).ids
-    assert store.changed_since(archive, mark) == [new]
-    store.add_correction(archive, old, "so", "3", "an")
-    assert store.changed_since(archive, mark) == [old, new]

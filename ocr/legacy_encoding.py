@@ -113,13 +113,13 @@ def guess(text: str) -> str:
     For text layers whose fonts do not say (renamed or subset fonts): Unicode unless TCVN3 or
     VNI decoding turns it from mojibake into well-formed Vietnamese.
     """
-    words = text.split()
+    words = text.split()[:400]
     base, checked = well_formed_share(words)
     if checked < 5 or not any(ord(ch) > 0x7F for ch in text):
         return UNICODE
     best, best_share = UNICODE, base
     for encoding in (TCVN3, VNI):
-        share, _ = well_formed_share(decode(text, encoding).split())
+        share, _ = well_formed_share(decode(" ".join(words), encoding).split())
         if share >= base + MIN_GAIN and share > best_share:
             best, best_share = encoding, share
     return best

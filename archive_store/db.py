@@ -278,6 +278,8 @@ def _add_column(session: Session, table: str, column: str, sql_type: str) -> Non
 
 def _create_tables(engine: Engine) -> None:
     """Create missing tables; tolerate another process creating them at the same moment."""
+    import archive_store.signatures  # noqa: F401  (its table, new in archives of any version)
+
     for attempt in range(10):
         try:
             Base.metadata.create_all(engine)

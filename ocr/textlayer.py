@@ -185,6 +185,7 @@ def _read(page: pdfium.PdfPage, started: float) -> TextLayer:
             height=max(1, round((box[3] - box[1]) * scale)),
             conf=100.0,
             line=n,
+            engine=ENGINE_PREFIX,
         )
         for n, line in enumerate(lines)
         for text, box in line

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Boolean, Integer, String, Text, UniqueConstraint, d
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive_store.db import Archive
-from archive_store.models import Base, DocumentPage, utcnow
+from archive_store.models import Base, DocumentPage, IndexJob, utcnow
 from signing.verify import (
     BROKEN,
     NONE,
@@ -64,10 +64,16 @@ def _ensure_table(archive: Archive) -> None:
 
 
 def save_signatures(archive: Archive, sha256: str, found: FileSignatures) -> None:
-    """Replace what is stored of the file's signatures with `found` (one transaction)."""
+    """Replace what is stored of the file's signatures with `found` (one transaction, with the
+    index jobs of the documents the file's pages are in: ky_so: follows a re-check)."""
     _ensure_table(archive)
     with archive.session() as s:
         s.execute(delete(FileSignature).where(FileSignature.sha256 == sha256))
+        docs = s.scalars(
+            select(DocumentPage.document_id).where(DocumentPage.sha256 == sha256).distinct()
+        )
+        for doc_id in docs:
+            s.add(IndexJob(document_id=doc_id, reason="signatures"))
         if found.error:
             s.add(
                 FileSignature(

@@ -40,6 +40,8 @@ class DocEntry:
     so_terms: tuple[str, ...]
     do_mat: tuple[str, ...]
     """The whole mark, exact and folded ("tối mật", "toi mat"); empty when unmarked."""
+    ky_so: str
+    """Signature status slug ("hop-le", "chua-xac-minh", "loi", "khong")."""
     facets: Mapping[str, str]
     """Display values of the loai, co_quan, ho_so facets (the year comes from `nam`)."""
     nam: int | None
@@ -71,6 +73,7 @@ def entry_of(doc: IndexedDocument) -> DocEntry:
         fields=fields,
         so_terms=tuple(symbol_terms(doc.so_ky_hieu)) if doc.so_ky_hieu else (),
         do_mat=tuple(v for v in do_mat if v),
+        ky_so=doc.ky_so,
         facets=facets,
         nam=doc.ngay.year if doc.ngay else None,
         ngay=doc.ngay.toordinal() if doc.ngay else None,

@@ -15,7 +15,9 @@ FUZZY_MIN_CHARS = 3
 """A fuzzy word this short would match half the vocabulary; it matches as typed instead."""
 
 TEXT_FIELDS = ("loai", "co_quan", "nguoi_ky", "ho_so")
-FIELDS = (*TEXT_FIELDS, "so", "do_mat", "nam", "ngay")
+FIELDS = (*TEXT_FIELDS, "so", "do_mat", "ky_so", "nam", "ngay")
+KY_SO = {"hop le": "hop-le", "chua xac minh": "chua-xac-minh", "loi": "loi", "khong": "khong"}
+"""ky_so: values, folded ("hợp lệ", "hop-le" and "Hợp lệ" are one), to the indexed slug."""
 SORTS = ("relevance", "ngay", "-ngay")
 """Result orders: by score (default), by date issued oldest first, newest first."""
 
@@ -187,7 +189,9 @@ def parse(query: str) -> Node:
       number and symbol, forgiving about D/Đ/Ð, spaces and separators (`so:10` finds number 10,
       `so:DA/TU` every ĐA/TU); `co_quan:"Tỉnh ủy"` issuing body; `nguoi_ky:"Nguyễn Văn An"`
       signer; `ho_so:HS-2022-01` dossier; `do_mat:"Tối mật"` or `do_mat:toi-mat` secrecy mark
-      (the whole mark); `nam:2022` or `nam:2020..2022` year issued; `ngay:2021-01-01..2022-12-31`
+      (the whole mark); `ky_so:hop-le`, `ky_so:chua-xac-minh`, `ky_so:loi` or `ky_so:khong`
+      digital signature valid, intact but not verified, broken, none; `nam:2022` or
+      `nam:2020..2022` year issued; `ngay:2021-01-01..2022-12-31`
       date issued, either end may stay open (`ngay:..2021-06`), dates written YYYY, YYYY-MM,
       YYYY-MM-DD or DD/MM/YYYY.
     """
@@ -313,6 +317,8 @@ class _Parser:
             exact, folded = keyword(text)
             node = Keyword(name, exact, True) if exact != folded else Keyword(name, folded, False)
             node = node if folded else None
+        elif name == "ky_so":
+            node = self._signature(text, value.at)
         elif name == "nam":
             node = self._years(text, value.at)
         else:
@@ -322,6 +328,19 @@ class _Parser:
                 f"trường {name}: thiếu giá trị", f"field {name}: has no value", value.at
             )
         return node
+
+    def _signature(self, text: str, at: int) -> Keyword | None:
+        folded = keyword(text.replace("-", " "))[1]
+        if not folded:
+            return None
+        if folded not in KY_SO:
+            allowed = ", ".join(KY_SO.values())
+            raise self.fail(
+                f"ky_so: cần một trong {allowed}, không phải {text!r}",
+                f"ky_so: expects one of {allowed}, not {text!r}",
+                at,
+            )
+        return Keyword("ky_so", KY_SO[folded], True)
 
     def _years(self, text: str, at: int) -> DateRange:
         first, _, last = text.partition("..")

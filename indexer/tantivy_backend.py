@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import tantivy
 from tantivy import FieldType, Occur, Order, Query
@@ -43,8 +44,9 @@ from sohoa.access import AccessLevel
 from sohoa.errors import ArchiveError
 
 ENGINE = "tantivy"
-SCHEMA_VERSION = 1
-"""Bump when fields or their analysis change: older indexes are then rebuilt from the store."""
+SCHEMA_VERSION = 2
+"""Bump when fields or their analysis change: older indexes are then rebuilt from the store.
+2: ky_so (digital signature status)."""
 
 WRITER_HEAP = 256_000_000
 """Bytes of indexing buffer (shared by tantivy's indexing threads); bounds memory when indexing."""
@@ -130,6 +132,7 @@ def _schema() -> tantivy.Schema:
         b.add_text_field(f"f_{name}", tokenizer_name="whitespace")
     b.add_text_field("so", tokenizer_name="whitespace")
     b.add_text_field("do_mat", tokenizer_name="raw")
+    b.add_text_field("ky_so", tokenizer_name="raw")
     for name in ("loai", "co_quan", "ho_so"):
         b.add_text_field(f"facet_{name}", fast=True, tokenizer_name="raw")
     b.add_unsigned_field("facet_nam", fast=True)
@@ -189,10 +192,9 @@ class TantivyBackend:
                 for entry in self._documents(entry_of(doc)):
                     writer.add_document(entry)
                 count += 1
-            self._commit(writer)
-        except BaseException:
-            writer.rollback()
-            raise
+            writer.commit()
+        except BaseException as exc:
+            self._failed(writer, exc)
         self._index.reload()
         return count
 
@@ -201,17 +203,20 @@ class TantivyBackend:
         try:
             for doc_id in doc_ids:
                 writer.delete_documents_by_query(self._id_query(doc_id))
-            self._commit(writer)
-        except BaseException:
-            writer.rollback()
-            raise
+            writer.commit()
+        except BaseException as exc:
+            self._failed(writer, exc)
         self._index.reload()
 
-    def _commit(self, writer: tantivy.IndexWriter) -> None:
-        try:
-            writer.commit()
-        except (ValueError, OSError) as exc:  # a full disk, a folder made read-only
+    def _failed(self, writer: tantivy.IndexWriter, exc: BaseException) -> NoReturn:
+        """Roll back; a writer whose threads died (a full disk, a folder made read-only) is
+        dropped, so the next write takes a new one."""
+        with contextlib.suppress(ValueError):
+            writer.rollback()
+        if isinstance(exc, ValueError | OSError):
+            self._writer = None
             raise IndexUnwritable.of(self.path, exc) from exc
+        raise exc
 
     def _id_query(self, doc_id: int) -> Query:
         # delete_documents_by_term does not match u64 fields in tantivy-py 0.27: use a query.
@@ -234,6 +239,7 @@ class TantivyBackend:
             doc.add_text("so", " ".join(e.so_terms))
         for value in e.do_mat:
             doc.add_text("do_mat", value)
+        doc.add_text("ky_so", e.ky_so)
         for name, value in e.facets.items():
             doc.add_text(f"facet_{name}", value)
         if e.nam is not None:

@@ -47,6 +47,9 @@ class IndexedDocument:
     """Dossier code, for ho_so: and the facet."""
     do_mat: str | None = None
     """Secrecy mark as printed ("Mật"), for do_mat:."""
+    ky_so: str = "khong"
+    """Digital signature status (signing.verify): "hop-le", "chua-xac-minh", "loi" or "khong",
+    for ky_so:."""
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,9 @@ from indexer.types import IndexBusy, IndexedDocument, IndexUnwritable, PageHit, 
 from sohoa.errors import ArchiveError
 
 ENGINE = "whoosh"
-SCHEMA_VERSION = 1
-"""Bump when fields or their analysis change: older indexes are then rebuilt from the store."""
+SCHEMA_VERSION = 2
+"""Bump when fields or their analysis change: older indexes are then rebuilt from the store.
+2: ky_so (digital signature status)."""
 
 WRITER_MB = 256
 RESCORE_WINDOW = 100
@@ -100,6 +101,7 @@ def _schema() -> fields.Schema:
         f_ho_so=fields.TEXT(**text),
         so=fields.TEXT(analyzer=analysis.SpaceSeparatedTokenizer(), phrase=True),
         do_mat=fields.KEYWORD(commas=True),
+        ky_so=fields.ID(),
         facet_loai=fields.ID(sortable=True),
         facet_co_quan=fields.ID(sortable=True),
         facet_ho_so=fields.ID(sortable=True),
@@ -162,7 +164,10 @@ class WhooshBackend:
                 for entry in _entries(entry_of(doc)):
                     writer.add_document(**entry)
                 count += 1
-            self._commit(writer)
+            writer.commit()
+        except OSError as exc:  # a full disk, a folder made read-only
+            writer.cancel()
+            raise IndexUnwritable.of(self.path, exc) from exc
         except BaseException:
             writer.cancel()
             raise
@@ -173,16 +178,13 @@ class WhooshBackend:
         try:
             for doc_id in doc_ids:
                 writer.delete_by_term("doc_id", str(doc_id))
-            self._commit(writer)
+            writer.commit()
+        except OSError as exc:
+            writer.cancel()
+            raise IndexUnwritable.of(self.path, exc) from exc
         except BaseException:
             writer.cancel()
             raise
-
-    def _commit(self, writer: Any) -> None:
-        try:
-            writer.commit()
-        except OSError as exc:  # a full disk, a folder made read-only
-            raise IndexUnwritable.of(self.path, exc) from exc
 
     # -- searching -------------------------------------------------------------------------
 
@@ -281,6 +283,7 @@ def _entries(e: DocEntry) -> Iterator[dict[str, Any]]:
         doc["so"] = " ".join(e.so_terms)
     if e.do_mat:
         doc["do_mat"] = ",".join(e.do_mat)
+    doc["ky_so"] = e.ky_so
     for name, value in e.facets.items():
         doc[f"facet_{name}"] = value
     if e.nam is not None:

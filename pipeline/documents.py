@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import overload
 
-from archive_store import store
+from archive_store import signatures, store
 from archive_store.db import Archive
 from archive_store.records import DocumentRecord, PageRef
 from extract.metadata import PageText, document_title, extract_metadata
@@ -196,13 +196,14 @@ def effective_access(record: DocumentRecord) -> int:
     return int(effective_level(record.access_level, record.corrections))
 
 
-def to_indexed(record: DocumentRecord) -> IndexedDocument:
-    """What the search index holds for a document (effective metadata, corrections winning)."""
+def to_indexed(record: DocumentRecord, ky_so: str = "khong") -> IndexedDocument:
+    """What the search index holds for a document (effective metadata, corrections winning);
+    `ky_so` is its signature status (archive_store.signatures.document_status)."""
     md = record.metadata()
     pages = tuple(IndexedPage(page=i + 1, text=p.text) for i, p in enumerate(record.pages))
     access = effective_access(record)
     payload = json.dumps(
-        [record.title, access, md, record.dossier_code, [p.text for p in pages]],
+        [record.title, access, md, record.dossier_code, [p.text for p in pages], ky_so],
         ensure_ascii=False,
         sort_keys=True,
         default=str,
@@ -221,6 +222,7 @@ def to_indexed(record: DocumentRecord) -> IndexedDocument:
         ngay=_date(md.get("ngay_ban_hanh")),
         ho_so=record.dossier_code,
         do_mat=_str(md.get("do_mat")),
+        ky_so=ky_so,
     )
 
 
@@ -243,7 +245,8 @@ def indexed_documents(
     """Documents as the index wants them, streamed from the store."""
     if doc_ids is None:
         for record in store.iter_documents(archive):
-            yield to_indexed(record)
+            yield to_indexed(record, signatures.document_status(archive, record.id))
     else:
         for doc_id in doc_ids:
-            yield to_indexed(store.document(archive, doc_id))
+            record = store.document(archive, doc_id)
+            yield to_indexed(record, signatures.document_status(archive, doc_id))

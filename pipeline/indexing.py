@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from archive_store import store
+from archive_store import signatures, store
 from archive_store.db import Archive
 from indexer.backend import (
     IndexOutdated,
@@ -139,7 +139,8 @@ def _apply(archive: Archive, backend: SearchBackend, doc_ids: Sequence[int]) -> 
 def _current(archive: Archive, doc_ids: Sequence[int]) -> Iterator[IndexedDocument]:
     for doc_id in doc_ids:
         try:
-            yield to_indexed(store.document(archive, doc_id))
+            record = store.document(archive, doc_id)
+            yield to_indexed(record, signatures.document_status(archive, doc_id))
         except NotFound:
             # Removed since it was looked up: its job is written with the removal, later.
             continue
@@ -167,5 +168,8 @@ def rebuild(archive: Archive, engine: str | None = None) -> int:
 
 def verify(archive: Archive) -> tuple[int, VerifyReport]:
     """Compare the index with the store without changing either: (documents, differences)."""
-    expected = {rec.id: to_indexed(rec).version for rec in store.iter_documents(archive)}
+    expected = {
+        rec.id: to_indexed(rec, signatures.document_status(archive, rec.id)).version
+        for rec in store.iter_documents(archive)
+    }
     return len(expected), verify_index(archive.index_dir, expected)

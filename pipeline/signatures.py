@@ -19,6 +19,7 @@ from archive_store.db import Archive
 from archive_store.models import DocumentPage, Page, SourceFile
 from ocr.loader import detect_kind
 from ocr.textlayer import is_text_layer
+from pipeline import indexing
 from signing.trust import load_trust_roots, trust_dir
 from signing.verify import (
     BROKEN,
@@ -202,6 +203,7 @@ def signature_lines(view: dict) -> list[str]:
 def recheck_report(archive: Archive) -> dict[str, str]:
     """`fixity --signatures`: every signed file checked again, its status by path in the batch."""
     found = recheck_all(archive)
+    indexing.sync(archive)  # the re-check wrote the index jobs of the documents concerned
     with archive.session() as s:
         rows = s.execute(
             select(SourceFile.rel_path, SourceFile.sha256).where(SourceFile.sha256.in_(found))

@@ -137,11 +137,24 @@ def test_ingest_stores_shows_and_rechecks_signatures(
     assert one["signer_cn"] == "Sở Nội vụ tỉnh Quảng Ngãi" and one["intact"]
     assert view["pages"][0]["text_source"] == "text_layer"
     assert view["pages"][0]["mean_confidence"] is None
+
+    def hits(query: str) -> set[str]:
+        out = runner.invoke(main, ["search", query, "--archive", str(kho), "--json"])
+        assert out.exit_code == 0, out.output
+        ids = {h["doc_id"] for h in json.loads(out.output)["hits"]}
+        return {path for path, doc_id in by_file.items() if doc_id in ids}
+
+    assert hits("ky_so:hop-le") == {"ok.pdf"}
+    assert hits("ky_so:loi") >= {"tampered.pdf"}
+    assert hits("ky_so:chua-xac-minh") == {"unknown.pdf"}
+    assert hits('ky_so:"không"') == {"src.pdf"}
     # The trust root removed: fixity's re-check says unverified now.
     shutil.rmtree(kho / "trust")
     fixity = runner.invoke(main, ["fixity", "--signatures", "--archive", str(kho), "--json"])
     checked = json.loads(fixity.output)["signatures"]
     assert checked["ok.pdf"] == UNVERIFIED and checked["tampered.pdf"] == BROKEN
+    assert hits("ky_so:hop-le") == set()
+    assert hits("ky_so:chua-xac-minh") == {"ok.pdf", "unknown.pdf"}
 
 
 def test_real_signed_files_are_read() -> None:

@@ -16,6 +16,7 @@ from archive_store.db import Archive
 from archive_store.models import Document, Dossier
 from archive_store.records import DocumentRecord
 from ocr.pdfa import write_pdfa
+from pipeline import signatures
 from pipeline.discover import batch_order
 from pipeline.documents import effective_access
 from pipeline.views import check_access
@@ -48,6 +49,9 @@ STANDARD_FIELDS = (
     "SignerPosition",
     "SignAuthority",
     "Recipients",
+    "DigitalSignature",
+    "SignedBy",
+    "SigningTime",
     "SourceFile",
     "SourcePages",
 )
@@ -142,10 +146,11 @@ def export_document(
     """The document as PDF/A plus its metadata as JSON and CSV (standard names)."""
     record = store.document(archive, doc_id)
     check_access(record, clearance)
-    rows = [standard_record(record, 1, None)]
+    rows = [signatures.export_fields(archive, record, standard_record(record, 1, None))]
     stem = f"van-ban-{doc_id}"
     pdf = write_archival_pdf(archive, record, to / f"{stem}.pdf")
     files = _write(to, stem, rows, [record])
+    files += signatures.signed_originals(archive, record, to, stem)
     return ExportResult(to, (doc_id,), (pdf, *files))
 
 
@@ -170,12 +175,16 @@ def export_dossier(archive: Archive, code: str, to: Path, clearance: AccessLevel
     # other than a gap; hidden documents are neither written nor counted.
     records = [store.document(archive, i) for i in ids]
     visible = [(n, r) for n, r in enumerate(records, 1) if effective_access(r) <= clearance]
-    rows = [standard_record(r, n, details) for n, r in visible]
+    rows = [
+        signatures.export_fields(archive, r, standard_record(r, n, details)) for n, r in visible
+    ]
     pdfs = tuple(
         write_archival_pdf(archive, r, to / f"{row['DocCode']}.pdf")
         for row, (_, r) in zip(rows, visible, strict=True)
     )
     files = _write(to, f"ho-so-{_safe(code)}", rows, [r for _, r in visible])
+    for row, (_, r) in zip(rows, visible, strict=True):
+        files += signatures.signed_originals(archive, r, to, row["DocCode"])
     return ExportResult(to, tuple(r.id for _, r in visible), pdfs + files)
 
 

@@ -8,15 +8,19 @@ installed now.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 
 from archive_store import signatures as stored
 from archive_store import store
+from archive_store.blobs import storage_error
 from archive_store.db import Archive
 from archive_store.models import DocumentPage, Page, SourceFile
+from archive_store.records import DocumentRecord
 from ocr.loader import detect_kind
 from ocr.textlayer import is_text_layer
 from pipeline import indexing
@@ -209,3 +213,47 @@ def recheck_report(archive: Archive) -> dict[str, str]:
             select(SourceFile.rel_path, SourceFile.sha256).where(SourceFile.sha256.in_(found))
         ).all()
     return {rel: found[sha].status for rel, sha in sorted(rows)}
+
+
+EXPORT_FIELDS = ("DigitalSignature", "SignedBy", "SigningTime")
+"""What the standard export adds of the signatures: the status (ky_so), the signers (common
+name, organisation) and the first signing time."""
+
+
+def export_fields(archive: Archive, record: DocumentRecord, row: dict) -> dict:
+    """The standard export's row of a document with its signature fields filled in."""
+    files = stored.document_signatures(archive, record.id)
+    checks = [c for _, found in files for c in found.signatures]
+    broken = any(found.error for _, found in files)
+    signers = dict.fromkeys(
+        c.signer_cn + (f" ({c.signer_org})" if c.signer_org and c.signer_org != c.signer_cn else "")
+        for c in checks
+        if c.signer_cn
+    )
+    times = sorted(c.signing_time for c in checks if c.signing_time)
+    return {
+        **row,
+        "DigitalSignature": overall_status(checks, broken=broken),
+        "SignedBy": "; ".join(signers),
+        "SigningTime": times[0] if times else "",
+    }
+
+
+def signed_originals(
+    archive: Archive, record: DocumentRecord, to: Path, stem: str
+) -> tuple[Path, ...]:
+    """Copies, byte for byte, of the signed files the document comes from, beside its PDF/A
+    rendition: the signature holds only on the original bytes, which stay the preservation
+    master; the PDF/A is a rendition for reading, never a replacement."""
+    out = []
+    shas = dict.fromkeys(p.sha256 for p in record.pages)
+    signed = stored.files_signatures(archive, list(shas))
+    for n, sha in enumerate((s for s in shas if s in signed), start=1):
+        target = to / f"{stem}.ban-goc-ky-so-{n}.pdf"
+        try:
+            to.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(archive.blobs.path_for(sha), target)
+        except OSError as exc:
+            raise storage_error(exc, target) from exc
+        out.append(target)
+    return tuple(out)

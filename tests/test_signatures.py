@@ -148,6 +148,17 @@ def test_ingest_stores_shows_and_rechecks_signatures(
     assert hits("ky_so:loi") >= {"tampered.pdf"}
     assert hits("ky_so:chua-xac-minh") == {"unknown.pdf"}
     assert hits('ky_so:"không"') == {"src.pdf"}
+    # The export: the PDF/A rendition, and beside it the signed original byte for byte.
+    out = tmp_path / "ra"
+    exported = runner.invoke(
+        main, ["export", str(by_file["ok.pdf"]), "--to", str(out), "--archive", str(kho)]
+    )
+    assert exported.exit_code == 0, exported.output
+    doc_id = by_file["ok.pdf"]
+    assert (out / f"van-ban-{doc_id}.ban-goc-ky-so-1.pdf").read_bytes() == signed["ok"].read_bytes()
+    (row,) = json.loads((out / f"van-ban-{doc_id}.json").read_text(encoding="utf-8"))
+    assert row["DigitalSignature"] == VALID and row["SignedBy"] == "Sở Nội vụ tỉnh Quảng Ngãi"
+    assert row["SigningTime"]
     # The trust root removed: fixity's re-check says unverified now.
     shutil.rmtree(kho / "trust")
     fixity = runner.invoke(main, ["fixity", "--signatures", "--archive", str(kho), "--json"])

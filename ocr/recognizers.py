@@ -26,9 +26,6 @@ ASTER_HEIGHT = 32
 ASTER_MAX_WIDTH = 1024
 """AsterOCR's attention layer fails on inputs wider than this once scaled; no word is."""
 
-BATCH = 16
-"""Crops read per ONNX call, of similar widths (sorted), so little of each call is padding."""
-
 
 @dataclass(frozen=True)
 class Reading:
@@ -126,22 +123,16 @@ class AsterRecognizer:
         return Reading(text, round(100 * min(sure), 1) if sure and text else 0.0)
 
     def read(self, crops: Sequence[np.ndarray]) -> list[Reading]:
-        prepared = [self._prepare(c) for c in crops]
-        order = sorted(range(len(prepared)), key=lambda i: prepared[i].shape[2])
-        out: list[Reading | None] = [None] * len(prepared)
-        for start in range(0, len(order), BATCH):
-            chunk = order[start : start + BATCH]
-            width = max(prepared[i].shape[2] for i in chunk)
-            # Padding is white paper, as the package pads.
-            batch = np.ones((len(chunk), 3, ASTER_HEIGHT, width), dtype=np.float32)
-            for row, i in enumerate(chunk):
-                batch[row, :, :, : prepared[i].shape[2]] = prepared[i]
+        out = []
+        for crop in crops:
+            # One crop a call: padding crops to a common width costs as much as it saves,
+            # and changes what the bidirectional layers see (the reading would depend on
+            # which other words shared the batch).
+            pixels = self._prepare(crop)[np.newaxis]
             with self._lock:  # one session, possibly several threads of one worker
-                log_probs = self._session.run(None, {self._input: batch})[0]  # (T, B, C)
-            for row, i in enumerate(chunk):
-                steps = prepared[i].shape[2] // 4  # the model's time step is 4 pixels
-                out[i] = self._decode(log_probs[:steps, row, :])
-        return [r if r is not None else Reading("", 0.0) for r in out]
+                log_probs = self._session.run(None, {self._input: pixels})[0]  # (T, 1, C)
+            out.append(self._decode(log_probs[:, 0, :]))
+        return out
 
 
 class TesseractRecognizer:

@@ -23,7 +23,7 @@ from statistics import median
 import numpy as np
 
 from ocr.recognizers import Reading, Recognizer, get_recognizer
-from ocr.syllable import is_syllable
+from ocr.syllable import ONSETS, RHYMES, is_syllable
 from ocr.textnorm import normalize_text
 from ocr.types import Word
 
@@ -34,13 +34,26 @@ GATE = 90.0
 """Words whose Tesseract confidence is under this are re-read. On real 300-dpi office scans
 about a tenth of the words are; clean rendered pages have almost none."""
 
-MIN_SURE = 50.0
-"""The second reading is taken only when each of its characters has at least this probability
-(more likely than every other character together)."""
+MIN_SURE = 90.0
+"""The second reading is taken only when each of its characters is this sure (the confidence
+asked of Tesseract's words too)."""
+
+MIN_SURE_ILL_FORMED = 50.0
+"""Where Tesseract's reading is not a Vietnamese syllable at all (QUYÉT, đât) it cannot be
+right: a well-formed second reading is taken when each of its characters is more likely than
+not."""
+
+HARD_PAGE_SHARE = 0.05
+"""A page where Tesseract is unsure of at least 1 word in 20 is a hard scan (real office scans
+here: 6-12%; clean rendered pages: 2-3%). There the words it is sure of that carry a bare
+circumflex (â ê ô without a tone mark) are re-read too: the tone mark stacked above a
+circumflex is the thinnest mark on the page, the one Tesseract loses while still sure of the
+word (số -> sô, để -> đê, Tổ -> Tô read at 97). On clean pages it is not worth the time."""
 
 MAX_CORE_CHARS = 40
 """Longer "words" are runs Tesseract failed to split (URLs, joined words): not re-read."""
 
+_BARE_HAT = frozenset("âêôÂÊÔ")
 _CORE = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
 _LETTERS = re.compile(r"[^\W\d_]+")
 _DIGITS = re.compile(r"\d")
@@ -81,12 +94,52 @@ def _split(text: str) -> tuple[str, str, str]:
     return found.group(1), found.group(2), found.group(3)
 
 
-def wants_second_look(word: Word) -> bool:
-    """An unsure word with letters that could carry a mark (not numbers, not punctuation)."""
-    if word.conf >= GATE:
-        return False
+def _skeletons() -> frozenset[str]:
+    """Every syllable of the orthography with its diacritics taken off ("quyết" -> "quyet")."""
+    out = set()
+    for onset in ONSETS:
+        for rhyme in RHYMES:
+            out.add(_fold(onset + rhyme))
+            if onset == "gi":
+                out.add(_fold("g" + rhyme))  # gi + iêng is written giêng
+            if onset == "qu":
+                out.add(_fold("q" + rhyme))  # qu + uyêt is written quyêt
+                if rhyme.startswith("o"):
+                    out.add(_fold("qu" + rhyme[1:]))  # qu + oa is written qua
+    return frozenset(out)
+
+
+_SKELETONS = _skeletons()
+
+
+def wants_second_look(word: Word, *, hard_page: bool = False) -> bool:
+    """Whether a word is re-read: unsure (under GATE) or not Vietnamese as read (QUYÉT, đât),
+    or on a hard page a sure word with a bare â, ê or ô; and a diacritics-only change could
+    make it right (each letter run could be a syllable with other marks, or an abbreviation
+    with D for Đ; no digits). Numbers, symbols and noise are left as Tesseract read them."""
     core = _split(word.text)[1]
-    return 0 < len(core) <= MAX_CORE_CHARS and bool(_LETTERS.search(core))
+    if not 0 < len(core) <= MAX_CORE_CHARS or _DIGITS.search(core):
+        return False
+    runs = _LETTERS.findall(core)
+    if not runs:
+        return False
+    if word.conf >= GATE:
+        return ill_formed(core) or (hard_page and any(c in _BARE_HAT for c in core))
+    return all(_fold(run).lower() in _SKELETONS or (run.isupper() and "D" in run) for run in runs)
+
+
+def is_hard_page(words: Sequence[Word]) -> bool:
+    """A page where Tesseract is unsure of at least HARD_PAGE_SHARE of the words with letters."""
+    lettered = [w for w in words if _LETTERS.search(w.text)]
+    unsure = sum(w.conf < GATE for w in lettered)
+    return bool(lettered) and unsure >= HARD_PAGE_SHARE * len(lettered)
+
+
+def ill_formed(core: str) -> bool:
+    """A word with a letter run that is no syllable as written but is one with other marks."""
+    return any(
+        not is_syllable(run) and _fold(run).lower() in _SKELETONS for run in _LETTERS.findall(core)
+    )
 
 
 def diacritics_only(first: str, second: str) -> bool:
@@ -116,7 +169,9 @@ def merge(tesseract: Word, reading: Reading) -> Word:
 def _accept(core: str, other: str, sure: float) -> bool:
     # Same letters in the same case: a second reading that sees other letters (or capitals
     # where Tesseract saw small ones) is a different word, and may be the wrong one.
-    if not diacritics_only(core, other) or sure < MIN_SURE:
+    if not diacritics_only(core, other):
+        return False
+    if sure < (MIN_SURE_ILL_FORMED if ill_formed(core) else MIN_SURE):
         return False
     if _DIGITS.search(core):
         return False
@@ -161,22 +216,74 @@ def crop(image: np.ndarray, word: Word, band: tuple[int, int]) -> np.ndarray:
 
 
 def second_opinion(
-    image: np.ndarray, words: Sequence[Word], recognizer: Recognizer | None = None
+    image: np.ndarray,
+    words: Sequence[Word],
+    recognizer: Recognizer | None = None,
+    *,
+    third: Recognizer | None = None,
 ) -> Outcome:
-    """Re-read the unsure words of a page from `image` (the greyscale page Tesseract read)."""
-    unsure = [i for i, w in enumerate(words) if wants_second_look(w)]
+    """Re-read the unsure words of a page from `image` (the greyscale page Tesseract read).
+
+    `recognizer` gives the second reading (AsterOCR by default), `third` the third reading
+    where the first two saw other letters (Tesseract's line mode on the crop by default).
+    """
+    hard = is_hard_page(words)
+    unsure = [i for i, w in enumerate(words) if wants_second_look(w, hard_page=hard)]
     if not unsure:
         return Outcome(tuple(words), 0, 0, "")
     second = recognizer or get_recognizer()
     grey = image if image.ndim == 2 else image[..., 0]
     bands = _line_bands(words)
-    readings = second.read([crop(grey, words[i], bands[words[i].line]) for i in unsure])
+    crops = [crop(grey, words[i], bands[words[i].line]) for i in unsure]
+    readings = second.read(crops)
     out = list(words)
-    taken = 0
     for i, reading in zip(unsure, readings, strict=True):
         out[i] = merge(words[i], reading)
-        taken += out[i].engine != words[i].engine
+    _third_reading(out, unsure, crops, third)
+    taken = sum(out[i].engine != words[i].engine for i in unsure)
     return Outcome(tuple(out), len(unsure), taken, second.version())
+
+
+def _third_reading(
+    out: list[Word], unsure: list[int], crops: list[np.ndarray], third: Recognizer | None
+) -> None:
+    """Where the second reading saw other letters, a third reading of the crop decides: the
+    second one is taken when the third agrees with it letter for letter and mark for mark."""
+    contested = [
+        (i, c)
+        for i, c in zip(unsure, crops, strict=True)
+        if out[i].engine == "tesseract" and out[i].alt_text and _plausible(out[i])
+    ]
+    if not contested:
+        return
+    third = third or get_recognizer("tesseract-line")
+    for (i, _), reading in zip(contested, third.read([c for _, c in contested]), strict=True):
+        word = out[i]
+        theirs = _split(word.alt_text)[1]
+        if _split(normalize_text(reading.text))[1] != theirs:
+            continue
+        lead, _, trail = _split(word.text)
+        out[i] = replace(
+            word,
+            text=f"{lead}{theirs}{trail}",
+            conf=word.alt_conf,
+            engine="asterocr",
+            alt_text=word.text,
+            alt_conf=word.conf,
+        )
+
+
+def _plausible(word: Word) -> bool:
+    """A second reading worth a third look: sure, letters only, every run well-formed."""
+    theirs = _split(word.alt_text)[1]
+    runs = _LETTERS.findall(theirs)
+    return (
+        word.alt_conf >= MIN_SURE
+        and bool(runs)
+        and not _DIGITS.search(theirs)
+        and "".join(runs) == theirs.replace("-", "").replace("/", "")
+        and all(is_syllable(run) for run in runs)
+    )
 
 
 def retext(text: str, before: Sequence[Word], after: Sequence[Word]) -> str:

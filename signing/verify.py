@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -154,8 +155,27 @@ def check_pdf_signatures(
             embedded = reader.embedded_signatures
             checks = tuple(_check(sig, roots) for sig in embedded)
     except (PdfError, OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        return FileSignatures(error=_message(exc), trust_roots=len(roots))
+        return FileSignatures(error=_diagnosis(path) + _message(exc), trust_roots=len(roots))
     return FileSignatures(checks, trust_roots=len(roots))
+
+
+_BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
+
+
+def _diagnosis(path: Path) -> str:
+    """What a signature that cannot be read most often means, said plainly: its byte ranges
+    no longer frame the signature in the file (rewritten, e.g. re-saved or encrypted, after
+    signing) or run past its end (cut short)."""
+    data = Path(path).read_bytes()
+    for m in _BYTE_RANGE.finditer(data):
+        start, gap_end, length = int(m[2]), int(m[3]), int(m[4])
+        if gap_end + length > len(data):
+            return "the file is shorter than its signature says (cut short); "
+        if data[start : start + 1] != b"<" or data[gap_end - 1 : gap_end] != b">":
+            return (
+                "the signed byte ranges no longer frame the signature (rewritten after signing); "
+            )
+    return ""
 
 
 def _message(exc: BaseException) -> str:

@@ -175,6 +175,8 @@ def _diagnosis(path: Path) -> str:
             return (
                 "the signed byte ranges no longer frame the signature (rewritten after signing); "
             )
+    if b"%%EOF" not in data[-1024:]:
+        return "the file ends before its end-of-file marker (cut short); "
     return ""
 
 

@@ -275,10 +275,15 @@ def vv_block(lines: Sequence[Line]) -> list[Part]:
     return []
 
 
+_VE_VIEC = re.compile(r"ve\s?viec(?![a-z])")
+
+
 def subject_text(parts: Sequence[Part]) -> str:
     """The subject as one line; "Vềviệc" spaced, a stray "-" or "," before it dropped."""
     text = " ".join(ln.text[s:e].strip() for ln, s, e in parts).strip(" .")
     text = re.sub(r"^[\s\-–—,.;:_'\"`~]+", "", text)
-    text = re.sub(r"^(V[ềeé])\s?(vi[ệeê]c)\b", r"\1 \2", text)
+    opener = _VE_VIEC.match(cv.fold(text))
+    if opener:  # "Về việc" opens most subjects: OCR's "Vêviệc", "Vẻ việc" are that phrase
+        text = "Về việc" + text[opener.end() :]
     text = re.sub(r"\s+", " ", text)
     return text[:1].upper() + text[1:]

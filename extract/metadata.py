@@ -275,6 +275,16 @@ def _read_first_page(
     if place:
         out["noi_ban_hanh"] = _field(place[0], place[1], [place[2]])
     out.update(_issuing_body(organs, symbol, date_line))
+    if symbol and type_found:
+        # The printed symbol's codes agree with the type line and the header's issuing body:
+        # two sources, so a merged or stained token does not make ký hiệu doubtful.
+        table = cv.PARTY_BODIES if symbol.kind == "party" else cv.STATE_BODIES
+        template = table.get(symbol.body.split("-")[0], "")
+        issuer = out.get("co_quan_ban_hanh", NOT_FOUND).value
+        head = cv.fold(template.replace("{p}", "").strip()) if template else None
+        agree = symbol.type_code in cv.TYPE_CODES.get(type_found[1], ())
+        if agree and head and isinstance(issuer, str) and head in cv.fold(issuer):
+            evidence = replace(evidence, symbol_agrees=True)
     for name, (value, q, part) in marks.items():
         out[name] = _field(value, q, [part])
     return out, kind, evidence
@@ -296,7 +306,10 @@ def _number_words(line: Line, symbol: cv.Symbol) -> list[Word]:
     return [w for w in words if not w.text.casefold().startswith(("số", "so"))] or words
 
 
-_PRINTED = re.compile(r"[/-]\s?[A-ZĐÐ][\wĐÐđ]{0,5}\s?[-/]\s?[A-ZĐÐ][\wĐÐđ]{1,9}")
+_PRINTED = re.compile(
+    r"(?:[/-]\s?)?(?<![A-Za-zĐÐđ])[A-ZĐÐ][A-Za-zĐÐđ]{0,5}\s?[-/]\s?[A-ZĐÐ][\wĐÐđ]{1,9}"
+)
+"""The printed part of a symbol ("/QĐ-UBND", "-ĐA/TU"), also run into the written number."""
 
 
 def _printed_symbol(lines: Sequence[Line]) -> tuple[cv.Symbol, Line] | None:
@@ -306,9 +319,11 @@ def _printed_symbol(lines: Sequence[Line]) -> tuple[cv.Symbol, Line] | None:
             if line.text[m.start()] not in "S5":
                 continue
             p = _PRINTED.search(line.text, m.end())
-            if not p or p.start() - m.end() > 8:
+            if not p or p.start() - m.end() > 10:
                 continue
-            found = cv.read_symbol("0" + line.text[p.start() : p.end()], 0, anchored=True)
+            tail = line.text[p.start() : p.end()].lstrip("/- ")
+            sep = "-" if "/" in tail and "-" not in tail else "/"  # Party "ĐA/TU", state "QĐ-X"
+            found = cv.read_symbol(f"0{sep}{tail}", 0, anchored=True)
             if found:
                 sym = replace(
                     found, so="?", start=m.end(), end=p.end(), quality=found.quality * 0.8

@@ -33,7 +33,10 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 """Review reason codes -> (Vietnamese, English) for what a clerk reads."""
 
-CORE = ("loai", "so_ky_hieu", "ngay_ban_hanh", "noi_ban_hanh", "co_quan_ban_hanh", "trich_yeu")
+CORE = (
+    "loai", "so_ky_hieu", "ngay_ban_hanh", "noi_ban_hanh", "co_quan_ban_hanh", "trich_yeu",
+    "nguoi_ky",
+)  # fmt: skip
 """Fields every administrative document prints: one not found needs a person's look."""
 
 MIN_CONFIDENCE: dict[str, float] = {
@@ -66,6 +69,8 @@ class Evidence:
     stamps: Stamps = field(default_factory=lambda: Stamps(frozenset()))
     handwritten_number: bool = False
     handwritten_day: bool = False
+    symbol_agrees: bool = False
+    """The symbol's type and body codes agree with the type line and the issuing body."""
 
 
 def _flag(fv: FieldValue, reason: str) -> FieldValue:
@@ -82,7 +87,9 @@ def flag_fields(found: Mapping[str, FieldValue], evidence: Evidence) -> dict[str
             continue
         if name in TEXT_FIELDS and isinstance(fv.value, str) and not well_formed(fv.value):
             out[name] = _flag(fv, "ill_formed")
-        elif fv.confidence < MIN_CONFIDENCE.get(name, 0.0):
+        elif fv.confidence < MIN_CONFIDENCE.get(name, 0.0) and not (
+            name == "ky_hieu" and evidence.symbol_agrees
+        ):
             out[name] = _flag(fv, "low_confidence")
     if evidence.handwritten_number:
         for name in ("so", "so_ky_hieu"):

@@ -100,12 +100,21 @@ def page_lines(page: PageText, index: int = 0) -> list[Line]:
         segment = [group[0]]
         # Tesseract sometimes runs both header columns into one line: cut at wide gaps.
         for prev, w in pairwise(group):
-            if w.left - (prev.left + prev.width) > gap:
+            if w.left - (prev.left + prev.width) > gap and not _form_blank(prev, w):
                 out.append(_join(segment, index, x_min, x_max))
                 segment = []
             segment.append(w)
         out.append(_join(segment, index, x_min, x_max))
     return out
+
+
+def _form_blank(prev: Word, word: Word) -> bool:
+    """Whether a wide gap is the printed blank for a number or a day ("Số:      /QĐ-UBND",
+    "ngày      tháng"), not the gap between two columns."""
+    before = cv.fold(prev.text).strip(":;.,")
+    if (before == "so" and prev.text[1:2] not in "ơƠ") or before == "ngay":
+        return True
+    return word.text.startswith(("/", "-")) or cv.fold(word.text) == "thang"
 
 
 def _join(words: list[Word], index: int, x_min: int, x_max: int) -> Line:

@@ -215,8 +215,8 @@ def show(archive_dir: Path, as_json: bool, doc_id: int, clearance: AccessLevel) 
         return
     click.echo(f"[{view['id']}] {view['title']}  ({view['access_level']})")
     for name, item in view["metadata"].items():
-        if item.get("value") not in (None, "", []):
-            click.echo(f"  {name}: {item['value']}")
+        if item.get("value") not in (None, "", []) or item.get("needs_review"):
+            click.echo(f"  {name}: {item['value']}{_review_note(item)}")
     for line in signatures.signature_lines(view):
         click.echo(line)
     for page in view["pages"]:
@@ -434,34 +434,68 @@ def edit(
     click.echo(synced.note() or t("Tìm kiếm đã cập nhật theo.", "Search already shows the change."))
 
 
+def _review_note(item: dict) -> str:
+    """What `show` prints after a flagged field's value (" — cần kiểm tra: viết tay ...")."""
+    if not item.get("needs_review"):
+        return ""
+    from extract.review import reason_text
+
+    vi, en = reason_text(item.get("review_reason"))
+    return t(f" — cần kiểm tra: {vi}", f" — needs review: {en}")
+
+
 @main.command()
-@click.option("--limit", type=click.IntRange(1), default=None, help="Pages to list.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Fields and pages to list.")
 @clearance_option
 @archive_options
 def review(archive_dir: Path, as_json: bool, limit: int | None, clearance: AccessLevel) -> None:
-    """Pages that need a person's look (low confidence, empty, ill-formed text), worst first.
+    """Metadata fields a person must check (handwritten, not found, unsure), with the page
+    region to look at; then pages that need a look (low confidence, empty, ill-formed text).
 
-    Only pages of documents your clearance allows are listed.
+    Only documents your clearance allows are listed.
 
     Example: sohoa review --limit 20 --clearance mat
     """
-    from pipeline.review import pages_to_review
+    from extract.review import reason_text
+    from pipeline.review import fields_to_review, pages_to_review
 
-    items = pages_to_review(open_archive(archive_dir), limit, clearance)
+    archive = open_archive(archive_dir)
+    fields = fields_to_review(archive, limit, clearance)
+    items = pages_to_review(archive, limit, clearance)
     if as_json:
         _print_json(
-            [
-                {
-                    "doc_id": i.doc_id,
-                    "source_file": i.source_file,
-                    "source_page": i.source_page,
-                    "mean_confidence": round(i.mean_confidence, 2),
-                    "reasons": list(i.reasons),
-                }
-                for i in items
-            ]
-        )
+            {
+                "fields": [
+                    {
+                        "doc_id": f.doc_id, "field": f.field, "value": f.value,
+                        "review_reason": f.reason, "confidence": f.confidence, "page": f.page,
+                        "source_file": f.source_file, "source_page": f.source_page,
+                        "region": list(f.region) if f.region else None,
+                    }
+                    for f in fields
+                ],
+                "pages": [
+                    {
+                        "doc_id": i.doc_id,
+                        "source_file": i.source_file,
+                        "source_page": i.source_page,
+                        "mean_confidence": round(i.mean_confidence, 2),
+                        "reasons": list(i.reasons),
+                    }
+                    for i in items
+                ],
+            }
+        )  # fmt: skip
         return
+    for f in fields:
+        vi, en = reason_text(f.reason)
+        where = f"{f.source_file} tr. {f.source_page}" if f.source_page else f"{f.source_file}"
+        box = f" @{','.join(str(v) for v in f.region)}" if f.region else ""
+        click.echo(f"[{f.doc_id}] {f.field} = {f.value!r} — {t(vi, en)} ({where}{box})")
+    if fields:
+        click.echo(
+            t(f"{len(fields)} trường cần kiểm tra.", f"{len(fields)} fields need review.") + "\n"
+        )
     for i in items:
         click.echo(
             f"[{i.doc_id}] {i.source_file} tr. {i.source_page}: "

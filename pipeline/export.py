@@ -54,7 +54,28 @@ STANDARD_FIELDS = (
     "SigningTime",
     "SourceFile",
     "SourcePages",
+    "Unverified",
 )
+
+_STANDARD_NAMES = {
+    "loai": "TypeName", "so": "CodeNumber", "so_ky_hieu": "CodeNumber",
+    "ky_hieu": "CodeNotation", "ngay_ban_hanh": "IssuedDate", "co_quan_ban_hanh": "OrganName",
+    "trich_yeu": "Subject", "do_mat": "Confidential", "do_khan": "Urgency",
+    "nguoi_ky": "SignerName", "chuc_vu": "SignerPosition", "quyen_han_ky": "SignAuthority",
+    "noi_nhan": "Recipients",
+}  # fmt: skip
+"""Extracted field -> the standard's field it fills."""
+
+
+def unverified(record: DocumentRecord) -> list[str]:
+    """The standard's fields whose value extraction flagged and no person has checked yet."""
+    names = [
+        _STANDARD_NAMES[name]
+        for name, item in record.extracted.items()
+        if name in _STANDARD_NAMES and name not in record.corrections
+        and isinstance(item, dict) and item.get("needs_review")
+    ]  # fmt: skip
+    return list(dict.fromkeys(names))
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,8 @@ def standard_record(record: DocumentRecord, ordinal: int, details: dict | None) 
             (f"{path}: " if len(runs) > 1 else "") + (f"{a}-{b}" if a != b else f"{a}")
             for path, a, b in runs
         ),
+        # Values extraction was not sure of and no person has checked: not yet verified.
+        "Unverified": "; ".join(unverified(record)),
     }
 
 

@@ -56,3 +56,58 @@ def pages_to_review(
         ]
     out = [item for item in rows if visible(item.doc_id)]
     return out if limit is None else out[:limit]
+
+
+@dataclass(frozen=True)
+class FieldReviewItem:
+    """A metadata field a person must look at: the value read, why, and where to look."""
+
+    doc_id: int
+    field: str
+    value: object
+    reason: str | None
+    confidence: float
+    page: int | None
+    """1-based page within the document, None when the value was read on no page."""
+    source_file: str | None
+    source_page: int | None
+    region: tuple[int, ...] | None
+    """(left, top, width, height) in pixels of the page image OCR read."""
+
+
+def fields_to_review(
+    archive: Archive, limit: int | None = None, clearance: AccessLevel = AccessLevel.cong_khai
+) -> list[FieldReviewItem]:
+    """Flagged metadata fields not yet corrected by a person, of documents the user may see,
+    in document order (so a clerk works through one document's fields at a time)."""
+    out: list[FieldReviewItem] = []
+    for record in store.iter_documents(archive, with_pages=False):
+        if effective_access(record) > clearance:
+            continue
+        flagged = [
+            (name, item)
+            for name, item in record.extracted.items()
+            if isinstance(item, dict) and item.get("needs_review")
+            and name not in record.corrections  # a person's value: verified
+        ]  # fmt: skip
+        places = store.page_places(archive, [record.id]).get(record.id, []) if flagged else []
+        for name, item in flagged:
+            page = item.get("page")
+            where = places[page] if isinstance(page, int) and page < len(places) else None
+            region = item.get("region")
+            out.append(
+                FieldReviewItem(
+                    record.id,
+                    name,
+                    item.get("value"),
+                    item.get("review_reason"),
+                    float(item.get("confidence") or 0.0),
+                    page + 1 if where is not None and isinstance(page, int) else None,
+                    where[0] if where else record.source_path,
+                    where[1] if where else None,
+                    tuple(region) if isinstance(region, list | tuple) else None,
+                )
+            )
+            if limit is not None and len(out) >= limit:
+                return out
+    return out

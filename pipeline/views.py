@@ -27,9 +27,17 @@ def document_view(record: DocumentRecord) -> dict:
     """`sohoa show --json`: metadata with confidence and region; corrections marked and winning."""
     metadata: dict[str, object] = {}
     for name, item in record.extracted.items():
-        metadata[name] = dict(item) if isinstance(item, dict) else {"value": item}
+        field = dict(item) if isinstance(item, dict) else {"value": item}
+        # Read by an older sohoa: no flag was computed, so none is claimed.
+        field.setdefault("needs_review", False)
+        field.setdefault("review_reason", None)
+        metadata[name] = field
     for name, value in record.corrections.items():
-        metadata[name] = {"value": value, "confidence": 1.0, "corrected": True}
+        # A person's value: verified, so no longer flagged.
+        metadata[name] = {
+            "value": value, "confidence": 1.0, "corrected": True, "needs_review": False,
+            "review_reason": None,
+        }  # fmt: skip
     return {
         "id": record.id,
         "title": record.title,

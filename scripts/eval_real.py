@@ -164,14 +164,19 @@ def prepare_batch(data: Path, files: Iterable[str], batch: Path) -> list[str]:
     return found
 
 
-def ingest(batch: Path, archive: Path, workers: int) -> None:
-    """`sohoa ingest` as a clerk runs it (OCR only of pages not yet stored)."""
-    cmd = [sys.executable, "-c", "from pipeline.cli import main; main()", "ingest", str(batch)]
-    cmd += ["--archive", str(archive), "--workers", str(workers), "--json"]
+def _sohoa(*args: str) -> None:
+    cmd = [sys.executable, "-c", "from pipeline.cli import main; main()", *args, "--json"]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode not in (0, 3):
         sys.stderr.write(done.stderr)
-        raise SystemExit(f"sohoa ingest failed ({done.returncode})")
+        raise SystemExit(f"sohoa {args[0]} failed ({done.returncode})")
+
+
+def ingest(batch: Path, archive: Path, workers: int) -> None:
+    """`sohoa ingest` as a clerk runs it (OCR only of pages not yet stored), then `sohoa
+    reextract`, so that the figures are those of the extraction code as it is now."""
+    _sohoa("ingest", str(batch), "--archive", str(archive), "--workers", str(workers))
+    _sohoa("reextract", "--archive", str(archive))
 
 
 def first_documents(archive: Archive) -> dict[str, Mapping[str, object]]:

@@ -61,6 +61,8 @@ def test_a_correction_wins_everywhere_and_is_logged(archive_dir: Path) -> None:
         "value": "25-TB/TU",
         "confidence": 1.0,
         "corrected": True,
+        "needs_review": False,  # a person's value is verified: the flag is cleared
+        "review_reason": None,
     }
     code, found = cli("search", "so:25-TB/TU", "--archive", str(archive_dir), "--json")
     assert code == 0 and isinstance(found, dict) and found["total"] == 1

@@ -278,7 +278,7 @@ def test_nothing_found_is_none_with_zero_confidence() -> None:
         if name != "so_trang":
             # Nothing read: the fields every document prints say a person must look.
             core = name in ("loai", "so_ky_hieu", "ngay_ban_hanh", "noi_ban_hanh",
-                            "co_quan_ban_hanh", "trich_yeu")  # fmt: skip
+                            "co_quan_ban_hanh", "trich_yeu", "nguoi_ky")  # fmt: skip
             reason = "not_found" if core else None
             assert fv == {"value": None, "confidence": 0.0, "page": None, "region": None,
                           "needs_review": core, "review_reason": reason}  # fmt: skip

@@ -12,15 +12,23 @@ closed.
 
 from __future__ import annotations
 
+import time
+
 from archive_store import store
 from archive_store.db import Archive
-from indexer.backend import open_index
+from indexer.backend import SearchBackend, open_index
 from indexer.types import SearchResults
 from pipeline import indexing
 from sohoa.errors import ArchiveError
 
 ATTEMPTS = 4
 """Searches run at most, each excluding the hits the store refused in the one before."""
+
+SYNC_EVERY = 1.0
+"""Seconds between a process's attempts to apply pending jobs before a search: while another
+process holds the index writer, a server does not pay for a failed attempt on every search."""
+
+_last_sync = -SYNC_EVERY
 
 
 def search(
@@ -33,11 +41,20 @@ def search(
     engine: str | None = None,
     facets: bool = True,
     pages_per_hit: int = 3,
+    backend: SearchBackend | None = None,
 ) -> SearchResults:
-    """Documents the clearance may see, per the store now, that match the query."""
+    """Documents the clearance may see, per the store now, that match the query.
+
+    `backend`: an index kept open by a long-lived caller (a server); else it is opened here.
+    """
     # Pending jobs are applied first when the index is free; a busy index is not waited for.
-    indexing.sync(archive, wait=0.0)
-    backend = open_index(archive.index_dir, engine)
+    global _last_sync
+    if time.monotonic() - _last_sync >= SYNC_EVERY:
+        _last_sync = time.monotonic()
+        indexing.sync(archive, wait=0.0)
+    own = backend is None
+    if backend is None:
+        backend = open_index(archive.index_dir, engine)
     refused: set[int] = set()
     try:
         for _ in range(ATTEMPTS):
@@ -59,7 +76,8 @@ def search(
                 return results
             refused |= wrong
     finally:
-        backend.close()
+        if own:
+            backend.close()
     raise ArchiveError(
         vi="Chỉ mục tìm kiếm lệch với kho nên kết quả không được hiện. "
         "Chạy `sohoa reindex` rồi tìm lại.",

@@ -261,6 +261,30 @@ def test_two_ingests_started_together_both_succeed(tmp_path: Path, existing: boo
     assert_in_step(archive)
 
 
+def test_a_reextract_a_reindex_and_an_edit_at_once_all_succeed(archive: Path) -> None:
+    doc = doc_a(archive)
+    commands = [
+        ["reextract", "--archive", str(archive)],
+        ["reindex", "--archive", str(archive)],
+        ["edit", str(doc), "--set", "do_mat=Mật", "--archive", str(archive)],
+    ]
+    procs = [
+        subprocess.Popen(
+            [*SOHOA, *args],
+            env={**ENV, "SOHOA_INDEX_WAIT": "60"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in commands
+    ]
+    for args, proc in zip(commands, procs, strict=True):
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, (args, out, err)
+    assert_hidden_from_the_public(archive)
+    assert_in_step(archive)
+
+
 def wait_until(condition: object, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -9,6 +9,7 @@ from archive_store import store
 from archive_store.blobs import sha256_file
 from archive_store.db import Archive
 from ocr.loader import inspect_scan
+from pipeline import office
 from pipeline.discover import batch_path_of
 from pipeline.planning import ScanFile
 from sohoa.errors import InputError
@@ -28,6 +29,14 @@ def triage(
     known = store.known_files(archive, batch_id)
     for path in paths:
         rel = batch_path_of(path, batch_dir)
+        if office.is_office(path):
+            # Kept as delivered; its pages are read from LibreOffice's PDF of it.
+            try:
+                _add(files, duplicates, office.take(archive, batch_id, rel, path, known))
+            except InputError as exc:
+                store.record_failure(archive, batch_id, rel, None, exc.vi, exc.en)
+                failed.append(rel)
+            continue
         seen = _unchanged(archive, known.get(rel), path)
         if seen is not None:
             # Stored by an earlier run and not touched since: no need to read it again.

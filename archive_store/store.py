@@ -503,6 +503,13 @@ def last_job_id(archive: Archive) -> int:
         return int(s.scalar(select(func.max(IndexJob.id))) or 0)
 
 
+def enqueue(archive: Archive, doc_ids: Iterable[int], reason: str) -> None:
+    """Index jobs for these documents (whatever their state: the index reads the store)."""
+    with archive.session() as s:
+        for doc_id in sorted(set(doc_ids)):
+            _job(s, doc_id, reason)
+
+
 def clear_jobs(archive: Archive, doc_ids: Iterable[int], up_to: int) -> None:
     """These documents' jobs up to `up_to` were applied (later ones, written meanwhile, stay)."""
     ids = sorted(set(doc_ids))

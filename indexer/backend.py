@@ -94,6 +94,15 @@ class VerifyReport:
     def ok(self) -> bool:
         return not (self.missing or self.stale or self.extra)
 
+    def as_json(self, documents: int) -> dict:
+        return {
+            "documents": documents,
+            "missing": list(self.missing),
+            "stale": list(self.stale),
+            "extra": list(self.extra),
+            "ok": self.ok,
+        }
+
 
 def _module(engine: str) -> Any:
     if engine not in ENGINES:

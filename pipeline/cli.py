@@ -358,22 +358,37 @@ def reextract(archive_dir: Path, as_json: bool, batch_id: int | None) -> None:
     help="Engine of the new index (default: the current one, else tantivy).",
 )
 @click.option("--verify", is_flag=True, help="Only report missing or stale documents.")
+@click.option("--repair", is_flag=True, help="Replace only the missing, stale and extra documents.")
 @archive_options
-def reindex(archive_dir: Path, as_json: bool, engine: str | None, verify: bool) -> None:
-    """Rebuild the search index from the store (no OCR), or verify it.
+def reindex(
+    archive_dir: Path, as_json: bool, engine: str | None, verify: bool, repair: bool
+) -> None:
+    """Rebuild the search index from the store (no OCR), verify it, or repair what differs.
 
-    Example: sohoa reindex --engine whoosh ; sohoa reindex --verify
+    Example: sohoa reindex --engine whoosh ; sohoa reindex --verify ; sohoa reindex --repair
     """
     archive = open_archive(archive_dir)
+    if repair:
+        documents, report, synced = indexing.repair(archive)
+        if as_json:
+            _print_json({**report.as_json(documents), "in_step": synced.in_step})
+        else:
+            click.echo(
+                t(
+                    f"{documents} văn bản; đã sửa trong chỉ mục: {len(report.missing)} thiếu, "
+                    f"{len(report.stale)} cũ, {len(report.extra)} thừa.",
+                    f"{documents} documents; repaired in the index: {len(report.missing)} "
+                    f"missing, {len(report.stale)} stale, {len(report.extra)} extra.",
+                )
+            )
+            if synced.note():
+                click.echo(synced.note())
+        if not synced.in_step:
+            sys.exit(int(ExitCode.archive_error))
+        return
     if verify:
         documents, report = indexing.verify(archive)
-        obj = {
-            "documents": documents,
-            "missing": list(report.missing),
-            "stale": list(report.stale),
-            "extra": list(report.extra),
-            "ok": report.ok,
-        }
+        obj = report.as_json(documents)
         if as_json:
             _print_json(obj)
         else:

@@ -166,6 +166,17 @@ def rebuild(archive: Archive, engine: str | None = None) -> int:
     return count
 
 
+def repair(archive: Archive) -> tuple[int, VerifyReport, SyncReport]:
+    """Compare the index with the store and bring only what differs in step, through the
+    outbox (so what is being repaired is hidden as any pending change is): the cheap
+    alternative to a rebuild after an index was restored from an older copy, say."""
+    documents, report = verify(archive)
+    if report.ok:
+        return documents, report, SyncReport()
+    store.enqueue(archive, [*report.missing, *report.stale, *report.extra], "repair")
+    return documents, report, sync(archive)
+
+
 def verify(archive: Archive) -> tuple[int, VerifyReport]:
     """Compare the index with the store without changing either: (documents, differences)."""
     expected = {

@@ -87,3 +87,14 @@ def test_real_files() -> None:
     assert stamped.verdict.reason == "stamp_only"
     bare = read_text_layer(REAL / "scans" / "bgddt_test_1.pdf", 0)
     assert bare.verdict.reason == "no_text"
+
+
+def test_a_layer_that_does_not_decode_is_ocred_and_reviewed(tmp_path: Path) -> None:
+    lines = ["Xqzt wvkk prr jjq zzkw", "Bffq xxv kwq zqq vvbn tt", "Qrrs zzpt wkkv xqqb"]
+    pdf = bd.legacy_pdf(tmp_path / "vntime.pdf", lines * 3, font_name=".VnTime")
+    layer = read_text_layer(pdf, 0)
+    assert not layer.verdict.trusted and layer.verdict.reason == "ill_formed"
+    assert layer.verdict.encoding == "tcvn3"
+    result = ocr_page(pdf, 0)
+    assert not is_text_layer(result.engine)
+    assert result.needs_review and "text_layer_unusable" in result.review_reasons

@@ -17,13 +17,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from asn1crypto import x509
-from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.errors import SignatureValidationError
-from pyhanko_certvalidator import ValidationContext
+if TYPE_CHECKING:
+    from asn1crypto import x509
 
 # pyHanko logs every chain it cannot build with a full traceback; what it found is in the
 # status we report, so its log would only bury the clerk's terminal.
@@ -145,6 +142,11 @@ def check_pdf_signatures(
     path: Path, trust_roots: Sequence[x509.Certificate] = ()
 ) -> FileSignatures:
     """Check every signature of the PDF at `path` (read only; the file is never changed)."""
+    # pyHanko is imported here, not with the module: it takes ~0.5 s, and every worker process
+    # imports this module's dataclasses without ever checking a signature.
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     roots = tuple(trust_roots)
     try:
         with Path(path).open("rb") as f:
@@ -185,6 +187,11 @@ def _message(exc: BaseException) -> str:
 
 
 def _check(sig: object, roots: tuple[x509.Certificate, ...]) -> SignatureCheck:
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
+    from pyhanko_certvalidator import ValidationContext
+
     field_name = str(getattr(sig, "field_name", "") or "")
     sig_object = getattr(sig, "sig_object", {}) or {}
     subfilter = str(sig_object.get("/SubFilter", ""))

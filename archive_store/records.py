@@ -34,6 +34,9 @@ class StoredPage:
     review_reasons: tuple[str, ...] = ()
     source_path: str = ""
     """The scanned file's path in the batch."""
+    alternates: tuple[tuple[str, str], ...] = ()
+    """(word as in the text, other reading) where two OCR engines disagreed and the other
+    reading is worth finding (ocr.second_opinion.searchable_alternates), in reading order."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from archive_store.records import (
     StoredPage,
 )
 from archive_store.words import decode_words, encode_words
+from ocr.second_opinion import searchable_alternates
 from ocr.types import CleanupReport, PageResult, Word
 from sohoa.access import AccessLevel, effective_level
 from sohoa.errors import NotFound
@@ -666,6 +667,7 @@ def _record(s: Session, doc: Document, with_pages: bool) -> DocumentRecord:
                 needs_review=p.needs_review,
                 review_reasons=tuple(p.review_reasons or ()),
                 source_path=path,
+                alternates=searchable_alternates(decode_words(p.words)),
             )
             for path, p in rows
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 WORD_RE = re.compile(r"[\w\u0300-\u036f]+")
@@ -148,3 +148,60 @@ def keyword(value: str) -> tuple[str, str]:
     """(exact, folded) of a short whole value ("Tối mật" -> "tối mật", "toi mat")."""
     pairs = list(words(value))
     return " ".join(e for e, _ in pairs), " ".join(f for _, f in pairs)
+
+
+ALT = "\u2063"
+"""Joins a word as read to the other reading OCR gave it, in the text an index is built from
+("máy\u2063mấy"): the invisible separator, neither whitespace nor part of a word, never
+occurs in OCR text."""
+
+
+def mark_alternates(text: str, alternates: Sequence[tuple[str, str]]) -> str:
+    """The text with each disputed word followed by its other reading (see ALT).
+
+    `alternates` are (word as in the text, other reading) in reading order; each is matched to
+    the next whitespace-separated chunk of the text that is that word. A pair that cannot be
+    placed (the text was edited, or came from elsewhere) is left out.
+    """
+    if not alternates:
+        return text
+    parts = re.split(r"(\s+)", nfc(text))
+    pairs = iter(alternates)
+    pending = next(pairs, None)
+    for i in range(0, len(parts), 2):
+        if pending is None:
+            break
+        if parts[i] and parts[i] == nfc(pending[0]):
+            parts[i] = f"{parts[i]}{ALT}{nfc(pending[1])}"
+            pending = next(pairs, None)
+    return "".join(parts)
+
+
+class Stacked(NamedTuple):
+    """One word position of an indexed text: its forms, and an OCR alternative's forms."""
+
+    exact: str
+    folded: str
+    alt_exact: str | None = None
+    alt_folded: str | None = None
+
+
+def stacked_words(text: str) -> Iterator[Stacked]:
+    """The words of a marked text (mark_alternates) in order, each with its alternative.
+
+    A disputed word's other reading stands at the same position when it has as many words
+    (a different word count cannot be placed word by word, so it is not indexed).
+    """
+    for chunk in nfc(text).lower().split():
+        chosen, _, other = chunk.partition(ALT)
+        mine = [w for w in WORD_RE.findall(chosen) if len(w) <= MAX_WORD_CHARS]
+        theirs = [w for w in WORD_RE.findall(other) if len(w) <= MAX_WORD_CHARS]
+        if other and len(theirs) != len(mine):
+            theirs = []
+        for k, word in enumerate(mine):
+            exact, folded = forms(word)
+            if theirs:
+                alt_exact, alt_folded = forms(theirs[k])
+                yield Stacked(exact, folded, alt_exact, alt_folded)
+            else:
+                yield Stacked(exact, folded)

@@ -6,9 +6,9 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from indexer.analysis import keyword, nfc, symbol_terms
+from indexer.analysis import keyword, mark_alternates, nfc, symbol_terms
 from indexer.query import TEXT_FIELDS, DateRange
 from indexer.types import IndexedDocument, PageHit, SearchHit
 
@@ -47,11 +47,15 @@ class DocEntry:
     nam: int | None
     ngay: int | None
     """Date issued as a proleptic ordinal (dt.date.toordinal), so every engine sorts integers."""
+    marked: Mapping[int, str] = field(default_factory=dict)
+    """Page number -> its text with OCR alternatives marked (analysis.mark_alternates), for
+    the pages that have any: indexed instead of the plain text, word positions unchanged."""
 
 
 def entry_of(doc: IndexedDocument) -> DocEntry:
     """The index values of one document."""
     pages = tuple((p.page, nfc(p.text)) for p in doc.pages)
+    marked = {p.page: mark_alternates(p.text, p.alternates) for p in doc.pages if p.alternates}
     fields = {name: nfc(value) for name in TEXT_FIELDS if (value := getattr(doc, name))}
     facets = {
         name: _display(value)
@@ -65,6 +69,7 @@ def entry_of(doc: IndexedDocument) -> DocEntry:
         version=doc.version,
         texts=(*(text for _, text in pages), nfc(doc.title)),
         pages=pages,
+        marked=marked,
         stored=json.dumps(
             {"title": doc.title, "metadata": dict(doc.metadata)},
             ensure_ascii=False,

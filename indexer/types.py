@@ -18,6 +18,10 @@ class IndexedPage:
     """Page number within the document, 1-based."""
     text: str
     """The page text, NFC."""
+    alternates: tuple[tuple[str, str], ...] = ()
+    """(word as in the text, other reading) for each word two OCR engines read differently, in
+    reading order: the other reading is indexed at the same position, so a search for either
+    finds the page."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ with warnings.catch_warnings():
     from whoosh import query as wq
     from whoosh.index import LockError
 
-from indexer.analysis import words
+from indexer.analysis import stacked_words
 from indexer.entries import UNDATED, DocEntry, date_bounds, entry_of, facet_counts, hit_of
 from indexer.highlight import Highlighter
 from indexer.query import (
@@ -70,8 +70,12 @@ class StackedTokenizer(analysis.Tokenizer):
         token = analysis.Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
         for part in value.split(PAGE_BREAK):
-            for exact, folded in words(part):
-                for text in (exact, folded) if exact != folded else (folded,):
+            for w in stacked_words(part):
+                # An OCR alternative (analysis.mark_alternates) stands at the same position.
+                texts = dict.fromkeys(
+                    (w.exact, w.folded, w.alt_exact or w.exact, w.alt_folded or w.folded)
+                )
+                for text in texts:
                     token.text = text
                     token.boost = 1.0
                     token.stopped = False
@@ -271,7 +275,9 @@ def _entries(e: DocEntry) -> Iterator[dict[str, Any]]:
         "kind": "doc",
         "doc_id": str(e.doc_id),
         "access_level": e.access_level,
-        "text": PAGE_BREAK.join(e.texts),
+        "text": PAGE_BREAK.join(
+            (*(e.marked.get(page, text) for page, text in e.pages), e.texts[-1])
+        ),
         "stored": e.stored,
         "version": e.version,
         "ngay_asc": e.ngay if e.ngay is not None else UNDATED,
@@ -295,7 +301,7 @@ def _entries(e: DocEntry) -> Iterator[dict[str, Any]]:
             "doc_id": str(e.doc_id),
             "access_level": e.access_level,
             "page": page,
-            "ptext": text,
+            "ptext": e.marked.get(page, text),
             "page_text": text,
         }
 

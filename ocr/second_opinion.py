@@ -306,3 +306,20 @@ def text_of(words: Sequence[Word]) -> str:
     for w in words:
         lines.setdefault(w.line, []).append(w.text)
     return "\n".join(" ".join(parts) for _, parts in sorted(lines.items()))
+
+
+def searchable_alternates(words: Sequence[Word]) -> tuple[tuple[str, str], ...]:
+    """(word as stored, other reading) for the disputed words whose other reading search should
+    find too: those that differ in diacritics alone, or whose other reading is well-formed
+    Vietnamese. Noise a recognizer saw in a seal or a signature is not worth an index term."""
+    out = []
+    for w in words:
+        if not w.alt_text:
+            continue
+        mine, theirs = _split(w.text)[1], _split(w.alt_text)[1]
+        runs = _LETTERS.findall(theirs)
+        if diacritics_only(mine.lower(), theirs.lower()) or (
+            runs and all(is_syllable(run) for run in runs)
+        ):
+            out.append((w.text, w.alt_text))
+    return tuple(out)

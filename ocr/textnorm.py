@@ -9,8 +9,10 @@ from itertools import product
 from ocr.syllable import is_syllable
 
 # Icelandic eth is drawn exactly like Vietnamese Đ and never occurs in Vietnamese text, so it is
-# always the wrong code point for the same letter.
-_ALWAYS = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111"})
+# always the wrong code point for the same letter. Tesseract writes the fraction slash (U+2044)
+# or the division slash (U+2215) for a slash ("V⁄v nâng cao"): a phrase search for "V/v" and the
+# symbol "10-ĐA/TU" need the real one.
+_ALWAYS = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111", "\u2044": "/", "\u2215": "/"})
 
 # Letters in vie's character set that Vietnamese does not use, with the Vietnamese letters they
 # are misread for, most likely first. One is used only where it makes a well-formed syllable.
@@ -57,9 +59,9 @@ def _fix_word(match: re.Match[str]) -> str:
 def normalize_text(text: str) -> str:
     """NFC text with look-alike letters replaced by the Vietnamese letters they stand for.
 
-    Correct Vietnamese text is returned unchanged (apart from NFC): Ð/ð become Đ/đ everywhere,
-    other stray letters (Ä, Ö, Ø, Š, ...) only inside a word they turn into a well-formed
-    Vietnamese syllable.
+    Correct Vietnamese text is returned unchanged (apart from NFC): Ð/ð become Đ/đ and the
+    slash look-alikes ⁄ ∕ become / everywhere, other stray letters (Ä, Ö, Ø, Š, ...) only inside
+    a word they turn into a well-formed Vietnamese syllable.
     """
     text = unicodedata.normalize("NFC", text).translate(_ALWAYS)
     if not any(ch in _STRAY for ch in text):

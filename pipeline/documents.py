@@ -200,10 +200,16 @@ def to_indexed(record: DocumentRecord, ky_so: str = "khong") -> IndexedDocument:
     """What the search index holds for a document (effective metadata, corrections winning);
     `ky_so` is its signature status (archive_store.signatures.document_status)."""
     md = record.metadata()
-    pages = tuple(IndexedPage(page=i + 1, text=p.text) for i, p in enumerate(record.pages))
+    pages = tuple(
+        IndexedPage(page=i + 1, text=p.text, alternates=p.alternates)
+        for i, p in enumerate(record.pages)
+    )
     access = effective_access(record)
+    indexed = [record.title, access, md, record.dossier_code, [p.text for p in pages], ky_so]
+    if any(p.alternates for p in pages):
+        indexed.append([p.alternates for p in pages])  # absent: older versions stay valid
     payload = json.dumps(
-        [record.title, access, md, record.dossier_code, [p.text for p in pages], ky_so],
+        indexed,
         ensure_ascii=False,
         sort_keys=True,
         default=str,

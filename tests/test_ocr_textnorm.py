@@ -108,3 +108,9 @@ def test_quality_flags():
     garbage = assess(_words(["ñuổ", "Jjq", "eaù", "Wvv", "oạq"] * 10))
     assert "ill_formed_syllables" in garbage.reasons
     assert assess(_words(["|", "—"])).reasons == ("empty_page",)
+
+
+def test_slash_look_alikes_become_a_slash():
+    # Tesseract writes U+2044 for "/" ("V⁄v nâng cao"): a phrase search for "V/v" needs "/".
+    assert normalize_text("V\u2044v nâng cao chất lượng") == "V/v nâng cao chất lượng"
+    assert normalize_text("Số 10-ĐA\u2215TU") == "Số 10-ĐA/TU"

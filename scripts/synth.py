@@ -276,25 +276,18 @@ def _slots(block: Block) -> list[int]:
 
 
 def page_text(page: SynthPage | list[str]) -> str:
-    """The page's text in the reading order Tesseract (psm 3) gives.
+    """The page's text in the reading order sohoa gives (ocr/reading_order.py).
 
     Full-width blocks come in order, one line per printed line, blocks separated by a blank line.
-    In a two-column row Tesseract reads each grid line straight across, left text then right text
-    ("TỈNH ỦY BẮC GIANG ĐẢNG CỘNG SẢN VIỆT NAM", "Số 10-ĐA/TU Bắc Giang, ngày ..."); the truth
-    does the same, so CER measures recognition, not layout.
+    A two-column row is read column by column, as a person reads it: the left column's lines
+    ("TỈNH ỦY BẮC GIANG", ..., "Số 10-ĐA/TU"), then the right one's ("ĐẢNG CỘNG SẢN VIỆT NAM",
+    "Bắc Giang, ngày ..."); "Nơi nhận" and its list before the signature beside it.
     """
     if isinstance(page, list):
         return "\n".join(page)
     parts = []
     for row in _rows(page):
-        if len(row) == 1:
-            parts.append("\n".join(line.text for line in row[0].lines))
-            continue
-        slots: dict[int, list[str]] = {}
-        for block in row:
-            for slot, line in zip(_slots(block), block.lines, strict=True):
-                slots.setdefault(slot, []).append(line.text)
-        parts.append("\n".join(" ".join(slots[k]) for k in sorted(slots)))
+        parts.append("\n".join(line.text for block in row for line in block.lines))
     return "\n\n".join(part for part in parts if part)
 
 

@@ -8,6 +8,7 @@ installed now.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from signing.verify import (
     REVOCATION_NOTE_VI,
     UNVERIFIED,
     VALID,
+    VIETNAM,
     FileSignatures,
     check_pdf_signatures,
     has_signature_fields,
@@ -177,11 +179,11 @@ def add_to_view(archive: Archive, doc_id: int, view: dict) -> dict:
 
 
 def signature_lines(view: dict) -> list[str]:
-    """`show`'s plain-text lines for the signatures."""
+    """`show`'s plain-text lines for the signatures (times in Vietnam time)."""
     sig = view["signatures"]
     label = {
         VALID: t("hợp lệ", "valid"),
-        UNVERIFIED: t("chưa xác minh được (không có chứng thư gốc tin cậy)", "not verified"),
+        UNVERIFIED: t("chưa xác minh", "not verified"),
         BROKEN: t("LỖI", "BROKEN"),
         NONE: t("không có", "none"),
     }
@@ -190,13 +192,16 @@ def signature_lines(view: dict) -> list[str]:
         if f["error"]:
             lines.append(f"    {f['file']}: {f['error']}")
         for c in f["signatures"]:
-            who = ", ".join(
-                x for x in (c["signer_cn"], c["signer_org"]) if x and x != c["signer_cn"]
-            )
-            who = c["signer_cn"] + (f" ({who})" if who else "")
+            who = c["signer_cn"]
+            if c["signer_org"] and c["signer_org"] != c["signer_cn"]:
+                who += f" ({c['signer_org']})"
+            when = "-"
+            if c["signing_time"]:
+                local = dt.datetime.fromisoformat(c["signing_time"]).astimezone(VIETNAM)
+                when = local.strftime("%d/%m/%Y %H:%M")
             problems = ", ".join(c["problems"]) or "-"
             lines.append(
-                f"    {label.get(c['status'], c['status'])}: {who}, {c['signing_time']}, "
+                f"    {label.get(c['status'], c['status'])}: {who}, {when}, "
                 f"{c['digest_algorithm']}; {problems}"
             )
     if sig["status"] != NONE:

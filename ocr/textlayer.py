@@ -281,6 +281,7 @@ def _page_encoding(runs: list[_Run]) -> tuple[str, float]:
     well-formed as it is, guess from the text. Returns the encoding and the share of
     well-formed syllables of the (decoded) text."""
     found = legacy_encoding.UNICODE
+    raw = [(run.text, run.boxes) for run in runs]
     for run in runs:
         encoding = legacy_encoding.encoding_of_font(run.font)
         if encoding != legacy_encoding.UNICODE:
@@ -288,7 +289,17 @@ def _page_encoding(runs: list[_Run]) -> tuple[str, float]:
             found = encoding
     text = "".join(ch for r in runs for ch in r.text)
     share, _ = well_formed_share(text.split()[:SAMPLE_WORDS])
-    if found != legacy_encoding.UNICODE or share >= MIN_WELL_FORMED:
+    if found != legacy_encoding.UNICODE:
+        # A font named like a legacy one may hold Unicode after all ("VnTimes" remade with
+        # a Unicode map): keep the decoding only where it does not make the text worse.
+        before = "".join(ch for chars, _ in raw for ch in chars)
+        share_before, _ = well_formed_share(before.split()[:SAMPLE_WORDS])
+        if share_before > share:
+            for run, (chars, boxes) in zip(runs, raw, strict=True):
+                run.text, run.boxes = chars, boxes
+            return legacy_encoding.UNICODE, share_before
+        return found, share
+    if share >= MIN_WELL_FORMED:
         return found, share
     guessed = legacy_encoding.guess(text)
     if guessed == legacy_encoding.UNICODE:

@@ -98,3 +98,18 @@ def test_a_layer_that_does_not_decode_is_ocred_and_reviewed(tmp_path: Path) -> N
     result = ocr_page(pdf, 0)
     assert not is_text_layer(result.engine)
     assert result.needs_review and "text_layer_unusable" in result.review_reasons
+
+
+def test_a_unicode_layer_in_a_font_named_like_tcvn3_stays_unicode(tmp_path: Path) -> None:
+    import pikepdf
+
+    texts = bd.page_texts(1, seed=5)
+    src = bd.vietnamese_pdf(tmp_path / "src.pdf", texts)
+    renamed = tmp_path / "renamed.pdf"
+    with pikepdf.open(src) as pdf:
+        for font in pdf.pages[0].Resources.Font.values():
+            font.BaseFont = pikepdf.Name("/.VnTime")
+        pdf.save(renamed)
+    layer = read_text_layer(renamed, 0)
+    assert layer.verdict.trusted and layer.verdict.encoding == "unicode"
+    assert layer.result is not None and cer(texts[0], layer.result.text) < 0.01

@@ -496,6 +496,11 @@ def review(archive_dir: Path, as_json: bool, limit: int | None, clearance: Acces
                         "source_page": i.source_page,
                         "mean_confidence": round(i.mean_confidence, 2),
                         "reasons": list(i.reasons),
+                        "disputed": [
+                            {"text": d.text, "engine": d.engine, "conf": d.conf,
+                             "other": d.other, "other_conf": d.other_conf, "box": list(d.box)}
+                            for d in i.disputed
+                        ],
                     }
                     for i in items
                 ],
@@ -516,6 +521,15 @@ def review(archive_dir: Path, as_json: bool, limit: int | None, clearance: Acces
             f"[{i.doc_id}] {i.source_file} tr. {i.source_page}: "
             f"{i.mean_confidence:.1f} — {', '.join(i.reasons)}"
         )
+        if i.disputed:
+            pairs = ", ".join(f"{d.text}/{d.other}" for d in i.disputed[:8])
+            more = " …" if len(i.disputed) > 8 else ""
+            click.echo(
+                t(
+                    f"    hai bộ đọc khác nhau: {pairs}{more}",
+                    f"    engines disagree: {pairs}{more}",
+                )
+            )
     click.echo(t(f"{len(items)} trang cần kiểm tra.", f"{len(items)} pages need review."))
 
 

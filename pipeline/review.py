@@ -9,8 +9,26 @@ from sqlalchemy import select
 from archive_store import store
 from archive_store.db import Archive
 from archive_store.models import DocumentPage, Page
+from archive_store.words import decode_words
+from ocr.types import Word
 from pipeline.documents import effective_access
 from sohoa.access import AccessLevel
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A word two OCR engines read differently: what is stored, the other reading, and where."""
+
+    text: str
+    """The reading kept in the page text."""
+    engine: str
+    """Which engine gave it ("tesseract" or "asterocr")."""
+    conf: float
+    other: str
+    """The other engine's reading."""
+    other_conf: float
+    box: tuple[int, int, int, int]
+    """(left, top, width, height) in pixels of the page image OCR read."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +38,19 @@ class ReviewItem:
     source_page: int
     mean_confidence: float
     reasons: tuple[str, ...]
+    disputed: tuple[Disagreement, ...] = ()
+    """The page's words the engines disagreed on, in reading order, for a person to settle."""
+
+
+def disagreements(words: tuple[Word, ...]) -> tuple[Disagreement, ...]:
+    """The disputed words of a page (see ocr.second_opinion)."""
+    return tuple(
+        Disagreement(
+            w.text, w.engine, w.conf, w.alt_text, w.alt_conf, (w.left, w.top, w.width, w.height)
+        )
+        for w in words
+        if w.alt_text
+    )
 
 
 def pages_to_review(
@@ -51,7 +82,14 @@ def pages_to_review(
             .order_by(Page.mean_confidence, Page.id)
         )
         rows = [
-            ReviewItem(doc_id, path, p.source_page, p.mean_confidence, tuple(p.review_reasons))
+            ReviewItem(
+                doc_id,
+                path,
+                p.source_page,
+                p.mean_confidence,
+                tuple(p.review_reasons),
+                disagreements(decode_words(p.words)),
+            )
             for p, doc_id, path in s.execute(q)
         ]
     out = [item for item in rows if visible(item.doc_id)]

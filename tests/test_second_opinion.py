@@ -199,3 +199,25 @@ def test_nơi_nhận_and_the_signature_are_read_by_column(tmp_path: Path) -> Non
 def test_a_page_without_columns_is_left_as_read(rendered) -> None:
     _, text, words = rendered
     assert by_columns(text, words) == (text, tuple(words))
+
+
+def test_the_review_queue_shows_what_the_engines_disagreed_on(archive) -> None:
+    import dataclasses as dc
+
+    from archive_store import store
+    from pipeline.review import pages_to_review
+    from sohoa.access import AccessLevel
+    from tests.test_store import page
+
+    words = (
+        Word("số", 50, 20, 30, 40, 99.8, 0, "asterocr", "sô", 62.0),
+        Word("máy", 10, 80, 30, 40, 88.0, 1, "tesseract", "mấy", 71.3),
+        Word("và", 90, 80, 30, 40, 97.0, 1),
+    )
+    flagged = dc.replace(page(), words=words, needs_review=True, review_reasons=("low_confidence",))
+    store.save_page(archive, "d" * 64, 1, flagged)
+    (item,) = pages_to_review(archive, clearance=AccessLevel.tuyet_mat)
+    assert [(d.text, d.engine, d.other, d.box) for d in item.disputed] == [
+        ("số", "asterocr", "sô", (50, 20, 30, 40)),
+        ("máy", "tesseract", "mấy", (10, 80, 30, 40)),
+    ]

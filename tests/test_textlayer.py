@@ -113,3 +113,17 @@ def test_a_unicode_layer_in_a_font_named_like_tcvn3_stays_unicode(tmp_path: Path
     layer = read_text_layer(renamed, 0)
     assert layer.verdict.trusted and layer.verdict.encoding == "unicode"
     assert layer.result is not None and cer(texts[0], layer.result.text) < 0.01
+
+
+def test_a_mixed_pdf_gets_both(tmp_path: Path) -> None:
+    import pikepdf
+
+    born = bd.vietnamese_pdf(tmp_path / "born.pdf", bd.page_texts(1, seed=9))
+    scan = bd.scan_with_layer(tmp_path / "scan.pdf", "", invisible=True)
+    mixed = tmp_path / "mixed.pdf"
+    with pikepdf.open(born) as a, pikepdf.open(scan) as b:
+        a.pages.extend(b.pages)
+        a.save(mixed)
+    assert read_text_layer(mixed, 0).verdict.trusted
+    assert read_text_layer(mixed, 1).verdict.reason == "no_text"
+    assert not is_text_layer(ocr_page(mixed, 1).engine)

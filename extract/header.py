@@ -116,11 +116,16 @@ def handwritten(words: Sequence[Word], reference: float | None, text: str) -> bo
     """
     if not re.fullmatch(r"\d{1,5}", text):
         return True
-    if not words:
-        return False  # plain text: nothing tells, the value stands as read
-    if min(w.conf for w in words) < PRINTED_CONF:
-        return True
-    return reference is not None and max(w.height for w in words) > HAND_HEIGHT * reference
+    if not words or reference is None:
+        return False  # nothing to tell by: an unsure reading is flagged as such (`unsure`)
+    if any(not re.fullmatch(r"\W*\d+\W*", w.text) for w in words):
+        return False  # run into the printed symbol ("15/QĐ-UBND"): the word's height is not theirs
+    return max(w.height for w in words) > HAND_HEIGHT * reference
+
+
+def unsure(words: Sequence[Word]) -> bool:
+    """Whether OCR was unsure of a number's digits (a printed number on a poor scan)."""
+    return bool(words) and min(w.conf for w in words) < PRINTED_CONF
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,8 @@ class DateLine:
     month: int
     year: int
     handwritten: bool
+    unsure: bool
+    """OCR was unsure of the day's digits."""
     part: Part
     day_part: Part
     place: tuple[str, float, Part] | None
@@ -166,8 +173,8 @@ def find_date_line(lines: Sequence[Line]) -> DateLine | None:
         p = cv.read_place(line.text, m.start())
         place = (p[0], p[1], (line, p[2], p[3])) if p else None
         return DateLine(
-            day, month, year, hand, (line, m.start(), m.end()), (line, m.start("d"), m.end("d")),
-            place,
+            day, month, year, hand, unsure(words), (line, m.start(), m.end()),
+            (line, m.start("d"), m.end("d")), place,
         )  # fmt: skip
     return None
 
@@ -287,3 +294,65 @@ def subject_text(parts: Sequence[Part]) -> str:
         text = "Về việc" + text[opener.end() :]
     text = re.sub(r"\s+", " ", text)
     return text[:1].upper() + text[1:]
+
+
+# ---------------------------------------------------------------------------------------------
+# Blanks filled by hand: where to look again.
+
+
+@dataclass(frozen=True)
+class Blank:
+    """A printed blank a number or a day was written into, to be read again from its crop."""
+
+    kind: str
+    """"so" (the number before the symbol) or "ngay" (the day of the date line)."""
+    box: tuple[int, int, int, int]
+    """(left, top, right, bottom) in pixels of the page image OCR read (word boxes' frame)."""
+
+
+@dataclass(frozen=True)
+class BlankReading:
+    """What recognizers other than the page's OCR run read in a blank: engine -> text."""
+
+    readings: tuple[tuple[str, str, float], ...] = ()
+    """(engine, text, confidence 0-100) for each reading."""
+
+
+def x_at(line: Line, offset: int) -> float | None:
+    """The x pixel of a character offset of a line's text (within a word: by its share of the
+    word's characters; in a space: the edge of the word before it)."""
+    before = None
+    for s, e, w in line.spans:
+        if s <= offset <= e:
+            return w.left + w.width * (offset - s) / max(e - s, 1)
+        if e < offset:
+            before = w.left + w.width
+        elif before is None:
+            return float(w.left)
+        else:
+            return before if offset - e <= 1 else float(w.left)
+    return before
+
+
+def blank_box(line: Line, start: int, end: int) -> tuple[int, int, int, int] | None:
+    """The crop of a blank between two character offsets, tall enough for handwriting."""
+    box, h = line.box, line.height
+    x0, x1 = x_at(line, start), x_at(line, end)
+    if box is None or h is None or x0 is None or x1 is None or x1 - x0 < 0.3 * h:
+        return None
+    pad = int(0.5 * h)
+    return int(x0) - pad // 3, box[1] - pad, int(x1) + pad // 3, box[3] + pad
+
+
+def number_blank(line: Line, start: int) -> Blank | None:
+    """The number's blank: after "Số:" up to the symbol's "/" (state) or "-" (Party)."""
+    slash = min((i for i in (line.text.find("/", start), line.text.find("-", start)) if i > 0),
+                default=-1)  # fmt: skip
+    box = blank_box(line, start, slash) if slash > start else None
+    return Blank("so", box) if box else None
+
+
+def day_blank(date: DateLine) -> Blank | None:
+    line, start, end = date.day_part
+    box = blank_box(line, start, end)
+    return Blank("ngay", box) if box else None

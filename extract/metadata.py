@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 
 from extract import conventions as cv
@@ -255,7 +255,13 @@ def _read_first_page(
         number_words = _number_words(line, symbol)
         reference = hd.digit_height(date_line.part[0]) if date_line else None
         hand = hd.handwritten(number_words, reference, symbol.so.split("/")[0])
-        evidence = replace(evidence, handwritten_number=hand)
+        doubt = hd.unsure(number_words)
+        evidence = replace(evidence, handwritten_number=hand, unsure_number=doubt)
+        if hand or doubt:  # read again from the scan: a second source either way
+            # From just after "Số:" (the symbol may have begun at a digit of the written number).
+            anchor = [m.end() for m in cv.SO_ANCHOR_LOOSE.finditer(line.key, 0, symbol.start + 1)]
+            blank = hd.number_blank(line, anchor[-1] if anchor else symbol.start)
+            evidence = replace(evidence, blanks=(*evidence.blanks, blank) if blank else ())
         so, ky_hieu, so_ky_hieu = symbol.parts
         if not re.fullmatch(r"\d{1,5}(?:/\d{4})?", symbol.so):
             so = ""  # nothing readable written in the blank: what is printed is the symbol
@@ -265,7 +271,11 @@ def _read_first_page(
         out["so_ky_hieu"] = _field(so_ky_hieu, q, sym_part)
     if date_line:
         iso, quality = _date_value(date_line)
-        evidence = replace(evidence, handwritten_day=date_line.handwritten or iso is None)
+        hand = date_line.handwritten or iso is None
+        evidence = replace(evidence, handwritten_day=hand, unsure_day=date_line.unsure)
+        blank = hd.day_blank(date_line) if hand or date_line.unsure else None
+        if blank:
+            evidence = replace(evidence, blanks=(*evidence.blanks, blank))
         if iso:
             out["ngay_ban_hanh"] = _field(iso, quality, [date_line.part])
         else:  # the month and year are printed; the day is a blank filled by hand
@@ -394,14 +404,25 @@ def _stamp_fields(stamps: Sequence[Stamps]) -> dict[str, FieldValue]:
     return out
 
 
-def extract_metadata(pages: Sequence[PageText]) -> DocumentMetadata:
+BlankReader = Callable[[hd.Blank], hd.BlankReading]
+"""Reads a blank of the first page again with other recognizers (the pipeline crops the page
+image): a second source for a handwritten number or day."""
+
+
+def extract_metadata(
+    pages: Sequence[PageText], read_blank: BlankReader | None = None
+) -> DocumentMetadata:
     """The metadata of one document from its pages as OCR read them (first and last pages),
-    each field flagged when a person must look (extract.review)."""
+    each field flagged when a person must look (extract.review). `read_blank`, when given, is
+    asked to read the blanks written by hand again (extraction itself never opens an image)."""
     if not pages:
         return DocumentMetadata()
     first = page_lines(pages[0], 0)
     stamps = find_stamps(first)
     head, kind, evidence = _read_first_page(first, stamps)
+    if read_blank and evidence.blanks:
+        readings = {b.kind: read_blank(b) for b in evidence.blanks}
+        evidence = replace(evidence, readings=readings)
     tail, seen = _read_last_pages(pages, first, stamps, kind)
     found = {**_stamp_fields([stamps, *seen]), **head, **tail}
     found["so_trang"] = FieldValue(len(pages), 1.0, None, None)

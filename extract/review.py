@@ -10,12 +10,13 @@ read with little confidence, is flagged.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from extract.header import well_formed
+from extract.header import Blank, BlankReading, well_formed
 from extract.stamps import Stamps
 
 if TYPE_CHECKING:
@@ -69,8 +70,16 @@ class Evidence:
     stamps: Stamps = field(default_factory=lambda: Stamps(frozenset()))
     handwritten_number: bool = False
     handwritten_day: bool = False
+    unsure_number: bool = False
+    """OCR was unsure of the number's digits (printed or not)."""
+    unsure_day: bool = False
+    """OCR was unsure of the day's digits."""
     symbol_agrees: bool = False
     """The symbol's type and body codes agree with the type line and the issuing body."""
+    blanks: tuple[Blank, ...] = ()
+    """Where the handwritten number and day are, to read them again."""
+    readings: Mapping[str, BlankReading] = field(default_factory=dict)
+    """Blank kind ("so", "ngay") -> what other recognizers read there."""
 
 
 def _flag(fv: FieldValue, reason: str) -> FieldValue:
@@ -91,30 +100,126 @@ def flag_fields(found: Mapping[str, FieldValue], evidence: Evidence) -> dict[str
             name == "ky_hieu" and evidence.symbol_agrees
         ):
             out[name] = _flag(fv, "low_confidence")
-    if evidence.handwritten_number:
-        for name in ("so", "so_ky_hieu"):
-            if name in out:
-                out[name] = _flag(out[name], "handwritten")
-    if evidence.handwritten_day and "ngay_ban_hanh" in out:
-        out["ngay_ban_hanh"] = _day(out["ngay_ban_hanh"], evidence.stamps)
+    if evidence.handwritten_number or evidence.unsure_number:
+        out.update(_number(out, evidence))
+    if (evidence.handwritten_day or evidence.unsure_day) and "ngay_ban_hanh" in out:
+        out["ngay_ban_hanh"] = _day(out["ngay_ban_hanh"], evidence)
     for name in CORE:
         if out.get(name, NOT_FOUND).value is None:
             out[name] = FieldValue(None, 0.0, None, None, True, "not_found")
     return out
 
 
-def _day(fv: FieldValue, stamps: Stamps) -> FieldValue:
-    """A handwritten day: OCR's reading and the signing time agree, or a person looks."""
+_DIGITS = re.compile(r"^\W*(\d{1,5})\W*$")
+
+
+def _digits(text: str) -> str | None:
+    """The number a recognizer read in a blank ("51"), None when it read anything else."""
+    m = _DIGITS.match(text)
+    return m.group(1) if m else None
+
+
+ASTER_SURE = 90.0
+"""AsterOCR's reading of a blank counts when it is this sure of every character."""
+
+
+def _sources(evidence: Evidence, kind: str) -> dict[str, str]:
+    """Independent recognizer -> the number it read in the blank. AsterOCR counts when sure
+    and when a looser cut of the same blank gives the same digits (a reading that changes
+    with the cut is the cut's, not the hand's); Tesseract on the crop counts as read."""
+    reading = evidence.readings.get(kind)
+    found = {engine: (text, conf) for engine, text, conf in (reading.readings if reading else ())}
+    out = {}
+    tight, loose = found.get("asterocr-tight"), found.get("asterocr")
+    if tight and loose and tight[1] >= ASTER_SURE:
+        value, other = _digits(tight[0]), re.sub(r"\D", "", loose[0])
+        if value is not None and other and int(other) == int(value) > 0:
+            out["asterocr"] = value
+    if "tesseract" in found:
+        value = _digits(found["tesseract"][0])
+        if value is not None and int(value) > 0:
+            out["tesseract"] = value
+    if kind == "ngay":
+        out = {k: str(int(v)) for k, v in out.items()}
+    return out
+
+
+def _number(out: Mapping[str, FieldValue], evidence: Evidence) -> dict[str, FieldValue]:
+    """A handwritten number: two independent recognizers reading the same digits make it a
+    value; otherwise the best reading is proposed and a person looks."""
+    sources = _sources(evidence, "so")
+    values = list(sources.values())
+    agreed = next((v for v in values if values.count(v) >= 2), None)
+    proposed = agreed or sources.get("asterocr") or _proposal(evidence, "so")
+    fixed: dict[str, FieldValue] = {}
+    for name in ("so", "so_ky_hieu"):
+        fv = out.get(name)
+        if fv is None or fv.value is None:
+            continue
+        if proposed:
+            value = proposed if name == "so" else _with_number(str(fv.value), proposed)
+            fv = replace(fv, value=value)
+        if agreed:
+            fixed[name] = replace(fv, confidence=max(fv.confidence, 0.9), needs_review=False,
+                                  review_reason=None)  # fmt: skip
+        else:
+            reason = "handwritten" if evidence.handwritten_number else "low_confidence"
+            fixed[name] = _flag(fv, reason)
+    return fixed
+
+
+def _proposal(evidence: Evidence, kind: str) -> str | None:
+    """AsterOCR's reading of the blank, sure or not, as a proposal for a person to check."""
+    reading = evidence.readings.get(kind)
+    for engine, text, conf in reading.readings if reading else ():
+        value = _digits(text)
+        if engine == "asterocr-tight" and value and int(value) > 0 and conf >= 50:
+            return value
+    return None
+
+
+def _with_number(so_ky_hieu: str, number: str) -> str:
+    """ "94/QĐ-UBND" or "/QĐ-UBND" with the number read again: "51/QĐ-UBND"."""
+    m = re.match(r"^[^/\-]*(?=[/\-])", so_ky_hieu)
+    return number + so_ky_hieu[m.end() :] if m else so_ky_hieu
+
+
+def _day(fv: FieldValue, evidence: Evidence) -> FieldValue:
+    """A handwritten day: two independent sources agree (two recognizers, or one and the
+    digital signature's day), or a person looks at the best proposal."""
     read = fv.value if isinstance(fv.value, str) else ""
-    signed = stamps.signing_time[0] if stamps.signing_time else None
-    full = bool(re.fullmatch(r"\d{4}-\d\d-\d\d", read))
-    if full and signed == read:
-        # Two independent sources, the written day and the signature's time, agree.
-        return replace(fv, confidence=max(fv.confidence, 0.9), needs_review=False)
-    if not full and signed and signed.startswith(read):
-        return replace(fv, value=signed, confidence=0.5, needs_review=True,
-                       review_reason="from_signing_time")  # fmt: skip
-    return _flag(fv, "handwritten")
+    month = read[:7]
+    signed = evidence.stamps.signing_time[0] if evidence.stamps.signing_time else None
+    sources = {k: f"{month}-{int(v):02d}" for k, v in _sources(evidence, "ngay").items()}
+    if not evidence.readings.get("ngay") and re.fullmatch(r"\d{4}-\d\d-\d\d", read):
+        sources["tesseract"] = read  # no crop read again: the page's OCR run is Tesseract's
+    if signed and signed.startswith(month):
+        sources["signature"] = signed
+    values = [v for v in sources.values() if _valid(v)]
+    agreed = next((v for v in values if values.count(v) >= 2), None)
+    if agreed:
+        return replace(fv, value=agreed, confidence=max(fv.confidence, 0.9), needs_review=False,
+                       review_reason=None)  # fmt: skip
+    aster = _proposal(evidence, "ngay")
+    if aster:
+        sources.setdefault("asterocr", f"{month}-{int(aster):02d}")
+    if "tesseract" not in sources and re.fullmatch(r"\d{4}-\d\d-\d\d", read):
+        sources["tesseract"] = read
+    written = "handwritten" if evidence.handwritten_day else "low_confidence"
+    for engine, reason in (("asterocr", written), ("tesseract", written),
+                           ("signature", "from_signing_time")):  # fmt: skip
+        if engine in sources and _valid(sources[engine]):
+            return replace(fv, value=sources[engine], confidence=min(fv.confidence, 0.5),
+                           needs_review=True, review_reason=reason)  # fmt: skip
+    return _flag(fv, written)
+
+
+def _valid(iso: str) -> bool:
+    try:
+        dt.date.fromisoformat(iso)
+    except ValueError:
+        return False
+    return True
 
 
 def reason_text(code: str | None) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from archive_store.records import DocumentRecord, PageRef
 from extract.metadata import PageText, document_title, extract_metadata
 from extract.segment import check_ranges, split_dossier
 from indexer.types import IndexedDocument, IndexedPage
+from pipeline.handwriting import BlankReader
 from pipeline.manifest import Manifest, PageRanges
 from sohoa.access import AccessLevel, effective_level, mark_level
 
@@ -97,7 +98,8 @@ def build_documents(
     refused: list[PageRef] = []
     for part in ranges:
         refs = tuple(present[i][1] for i in part)
-        md = extract_metadata([pages[i] for i in part])
+        # A number or day written by hand is read again from the scan's crop (second source).
+        md = extract_metadata([pages[i] for i in part], BlankReader(archive, refs[0]))
         values = md.values()
         level = access_level(values, manifest)
         if level == AccessLevel.tuyet_mat and not (manifest and manifest.tuyet_mat_approved):

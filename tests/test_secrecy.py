@@ -22,6 +22,7 @@ import pytest
 
 from archive_store import store
 from archive_store.db import Archive
+from indexer.backend import open_index
 from tests.conftest import render_lines, save_scan
 
 SECRET_WORDS = "nghiệm thu kho lưu trữ"
@@ -282,6 +283,19 @@ def test_a_reextract_a_reindex_and_an_edit_at_once_all_succeed(archive: Path) ->
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, (args, out, err)
     assert_hidden_from_the_public(archive)
+    assert_in_step(archive)
+
+
+def test_repair_replaces_only_what_differs(archive: Path) -> None:
+    doc = doc_a(archive)
+    index = open_index(archive / "index")
+    index.delete([doc])  # an index restored from an older copy, say
+    index.close()
+    code, out, _ = sohoa("reindex", "--verify", "--json", "--archive", str(archive))
+    assert code == 5 and json.loads(out)["missing"] == [doc]
+    code, out, err = sohoa("reindex", "--repair", "--json", "--archive", str(archive))
+    assert code == 0 and json.loads(out)["missing"] == [doc] and json.loads(out)["in_step"], err
+    assert search(archive, SECRET_WORDS)["total"] == 1
     assert_in_step(archive)
 
 

@@ -218,3 +218,8 @@ class IndexJob(Base):
     reason: Mapped[str] = mapped_column(String(16))
     """added, recut, removed, corrected (for `sohoa status`; the index reads the store)."""
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# The server's tables (users, sessions, tokens, audit) live in their own module; imported here
+# so that every archive, of any version, gets them when opened.
+from archive_store import account_models as _account_models  # noqa: E402, F401

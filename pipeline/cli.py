@@ -691,5 +691,12 @@ def _reasons(reasons: dict[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in sorted(reasons.items()))
 
 
+# The server and its people (serve, user, token, audit) live in their own module.
+from pipeline.cli_admin import COMMANDS as _ADMIN_COMMANDS  # noqa: E402
+
+for _command in _ADMIN_COMMANDS:
+    main.add_command(_command)
+
+
 if __name__ == "__main__":
     main()

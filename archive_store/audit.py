@@ -1,0 +1,194 @@
+"""The audit trail: who did what, when, from where, with what outcome; hash-chained.
+
+Each record carries the SHA-256 of the one before and its own hash over every field, and the
+records are numbered without gaps; the newest number and hash are also kept in `meta`. So a row
+edited, deleted or inserted by hand in the database breaks the chain and `sohoa audit verify`
+names the first record at fault. Appends are serialized (SQLite: the write lock taken at
+BEGIN; PostgreSQL: a transaction-level advisory lock), so several server processes sharing one
+store keep one chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from archive_store.account_models import AuditRecord
+from archive_store.accounts import iso, now, utc
+from archive_store.db import Archive
+from archive_store.models import Meta
+
+GENESIS = "0" * 64
+HEAD_KEY = "audit_head"
+_PG_LOCK = 0x50A0A0D1  # the advisory lock number of the audit chain
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing to record: an access, a sign-in, a change, a denial."""
+
+    action: str
+    """sign_in, sign_out, search, document, page, page_image, words, pdf, export, correction,
+    iiif_manifest, iiif_search, review, batches, user_add, user_set, token_add, token_revoke,
+    audit_read, ..."""
+    user: str
+    outcome: str = "ok"
+    """ok, denied (not allowed, answered 404 or 403), failed, throttled."""
+    document_id: int | None = None
+    client: str = ""
+    user_agent: str = ""
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    at: dt.datetime
+    user: str
+    action: str
+    outcome: str
+    document_id: int | None
+    client: str
+    user_agent: str
+    detail: dict
+
+    def as_json(self) -> dict:
+        return {
+            "seq": self.seq, "at": iso(self.at), "user": self.user, "action": self.action,
+            "outcome": self.outcome, "document_id": self.document_id, "client": self.client,
+            "user_agent": self.user_agent, "detail": self.detail,
+        }  # fmt: skip
+
+
+def _hash(prev: str, seq: int, at: dt.datetime, e: Event | AuditRecord) -> str:
+    if isinstance(e, AuditRecord):
+        fields = [e.user_name, e.action, e.outcome, e.document_id, e.client, e.user_agent, e.detail]
+    else:
+        fields = [e.user, e.action, e.outcome, e.document_id, e.client, e.user_agent, e.detail]
+    body = json.dumps(
+        [prev, seq, utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), *fields],
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
+    )  # fmt: skip
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def append_in(s: Session, event: Event) -> int:
+    """Append `event` inside the caller's write transaction (so a change and its record commit
+    together); returns its number."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+    last = s.execute(
+        select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    at = now()
+    detail = json.loads(json.dumps(event.detail, ensure_ascii=False, default=str))
+    clean = Event(
+        event.action[:32], event.user[:64], event.outcome[:16], event.document_id,
+        event.client[:64], event.user_agent[:256], detail,
+    )  # fmt: skip
+    digest = _hash(prev, seq, at, clean)
+    s.add(
+        AuditRecord(
+            seq=seq, at=at, user_name=clean.user, action=clean.action, outcome=clean.outcome,
+            document_id=clean.document_id, client=clean.client, user_agent=clean.user_agent,
+            detail=detail, prev_hash=prev, hash=digest,
+        )
+    )  # fmt: skip
+    head = s.get(Meta, HEAD_KEY)
+    if head is None:
+        s.add(Meta(key=HEAD_KEY, value=f"{seq}:{digest}"))
+    else:
+        head.value = f"{seq}:{digest}"
+    s.flush()
+    return seq
+
+
+def record(archive: Archive, event: Event) -> int:
+    """Append one event in its own transaction."""
+    with archive.session() as s:
+        return append_in(s, event)
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    checked: int
+    ok: bool
+    bad_seq: int | None = None
+    problem: str = ""
+    """What is wrong, in English and Vietnamese ("vi / en")."""
+
+    def as_json(self) -> dict:
+        return {"checked": self.checked, "ok": self.ok, "bad_seq": self.bad_seq,
+                "problem": self.problem}  # fmt: skip
+
+
+def verify(archive: Archive, chunk: int = 2000) -> ChainCheck:
+    """Walk the whole chain: numbering, each record's link and hash, and the head in meta."""
+    prev, expected, checked = GENESIS, 1, 0
+    with archive.reading() as s:
+        head = s.get(Meta, HEAD_KEY)
+        head_value = head.value if head else None
+    while True:
+        with archive.reading() as s:
+            rows = list(
+                s.scalars(
+                    select(AuditRecord)
+                    .where(AuditRecord.seq >= expected)
+                    .order_by(AuditRecord.seq)
+                    .limit(chunk)
+                )
+            )
+        if not rows:
+            break
+        for r in rows:
+            if r.seq != expected:
+                return ChainCheck(checked, False, expected, "record missing / thiếu bản ghi")
+            if r.prev_hash != prev:
+                return ChainCheck(checked, False, r.seq, "link broken / liên kết bị phá")
+            if _hash(prev, r.seq, r.at, r) != r.hash:
+                return ChainCheck(checked, False, r.seq, "record changed / bản ghi bị sửa")
+            prev, expected, checked = r.hash, expected + 1, checked + 1
+    with archive.reading() as s:
+        # A record below 1 or a row hidden from the walk above (e.g. seq 0) was added by hand.
+        strays = s.scalar(select(AuditRecord.seq).where(AuditRecord.seq < 1).limit(1))
+    if strays is not None:
+        return ChainCheck(checked, False, strays, "record added / bản ghi bị thêm")
+    want = f"{checked}:{prev}" if checked else None
+    if head_value != want:
+        return ChainCheck(
+            checked, False, checked + 1 if checked else None,
+            "newest records removed / bản ghi mới nhất bị xóa",
+        )  # fmt: skip
+    return ChainCheck(checked, True)
+
+
+def entries(
+    archive: Archive,
+    *,
+    user: str | None = None,
+    since: dt.datetime | None = None,
+    document_id: int | None = None,
+    limit: int = 1000,
+) -> Iterator[Entry]:
+    """Records matching the filters, newest last (at most `limit`, the newest ones)."""
+    with archive.reading() as s:
+        q = select(AuditRecord)
+        if user is not None:
+            q = q.where(AuditRecord.user_name == user)
+        if since is not None:
+            q = q.where(AuditRecord.at >= since)
+        if document_id is not None:
+            q = q.where(AuditRecord.document_id == document_id)
+        rows = list(s.scalars(q.order_by(AuditRecord.seq.desc()).limit(limit)))
+    for r in reversed(rows):
+        yield Entry(
+            r.seq, utc(r.at), r.user_name, r.action, r.outcome, r.document_id, r.client,
+            r.user_agent, dict(r.detail or {}),
+        )  # fmt: skip

@@ -1,0 +1,368 @@
+"""The admin's commands: `serve`, `user`, `token` and `audit` (registered on the `sohoa` group).
+
+The local admin at the archive machine is trusted (as the CLI is): their changes are recorded
+in the audit trail as `cli:LOGIN`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import sys
+from pathlib import Path
+
+import click
+
+from archive_store import accounts, audit
+from archive_store.accounts import Role, parse_role
+from pipeline.cli import _print_json, archive_options, open_archive
+from sohoa.access import AccessLevel, parse_level
+from sohoa.errors import ExitCode, SohoaError
+from sohoa.i18n import t
+
+
+def _who() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _note(archive: object, action: str, detail: dict) -> None:
+    audit.record(archive, audit.Event(action, _who(), client="cli", detail=detail))  # type: ignore[arg-type]
+
+
+def _role(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Role | None:
+    if value is None:
+        return None
+    try:
+        return parse_role(value)
+    except SohoaError as exc:
+        raise click.BadParameter(exc.message()) from exc
+
+
+def _level(_ctx: click.Context, _param: click.Parameter, value: str | None) -> AccessLevel | None:
+    if value is None:
+        return None
+    try:
+        return parse_level(value)
+    except SohoaError as exc:
+        raise click.BadParameter(exc.message()) from exc
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(
+        click.prompt(t("Mật khẩu", "Password"), hide_input=True, confirmation_prompt=True, err=True)
+    )
+
+
+class NoAdmin(SohoaError):
+    exit_code = ExitCode.usage
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes (they share the store).")  # fmt: skip
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    help="Public origin behind the TLS proxy (https://kho.example.vn); repeatable.",
+)
+@click.option("--idle-minutes", type=click.FloatRange(1, 24 * 60), default=30.0,
+              show_default=True, help="A session ends after this long unused.")  # fmt: skip
+@click.option("--max-hours", type=click.FloatRange(0.1, 72), default=8.0, show_default=True,
+              help="A session ends this long after sign-in, used or not.")  # fmt: skip
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Proxies whose X-Forwarded-For/-Proto are believed.",
+)
+@click.option("--access-log", is_flag=True, help="Log every request (queries included).")
+@archive_options
+def serve(
+    archive_dir: Path, as_json: bool, host: str, port: int, workers: int,
+    origins: tuple[str, ...], idle_minutes: float, max_hours: float,
+    forwarded_allow_ips: str, access_log: bool,
+) -> None:  # fmt: skip
+    """Serve the archive to signed-in users: the API, IIIF, sessions, audit.
+
+    Run it behind a TLS reverse proxy (README, "Server"). It refuses to start without an
+    active admin user.
+
+    Example: sohoa serve --port 8000 --origin https://kho.example.vn
+    """
+    import os
+
+    import uvicorn
+
+    from web.app import create_app
+    from web.settings import ServerSettings
+
+    archive = open_archive(archive_dir)
+    if not accounts.has_admin(archive):
+        raise NoAdmin(
+            vi="Chưa có quản trị viên nào. Tạo một người trước: "
+            "sohoa user add TÊN --role admin --clearance tuyet-mat",
+            en="There is no admin user. Make one first: "
+            "sohoa user add NAME --role admin --clearance tuyet-mat",
+        )
+    settings = ServerSettings(
+        archive_dir=archive.root, host=host, port=port, origins=origins,
+        policy=accounts.Policy(idle_minutes=idle_minutes, absolute_hours=max_hours),
+    )  # fmt: skip
+    options = {
+        "host": host, "port": port, "proxy_headers": True,
+        "forwarded_allow_ips": forwarded_allow_ips, "access_log": access_log,
+        "server_header": False, "log_level": "info",
+    }  # fmt: skip
+    click.echo(t(f"sohoa phục vụ {archive.root} tại http://{host}:{port}",
+                 f"sohoa serving {archive.root} at http://{host}:{port}"), err=True)  # fmt: skip
+    if workers > 1:
+        os.environ.update(settings.to_env())
+        uvicorn.run("web.app:app_from_env", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    else:
+        uvicorn.run(create_app(settings, archive), **options)  # type: ignore[arg-type]
+
+
+@click.group()
+def user() -> None:
+    """Users of the server: add, list, set, disable, passwd.
+
+    Example: sohoa user add lan --full-name "Nguyễn Thị Lan" --role clerk --clearance mat
+    """
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--full-name", default="", help="Full name (họ và tên).")
+@click.option("--role", required=True, callback=_role, help="researcher, clerk or admin.")
+@click.option("--clearance", default="cong-khai", callback=_level,
+              help="cong-khai (default), mat, toi-mat, tuyet-mat.")  # fmt: skip
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@archive_options
+def user_add(
+    archive_dir: Path, as_json: bool, name: str, full_name: str, role: Role,
+    clearance: AccessLevel, password_stdin: bool,
+) -> None:  # fmt: skip
+    """Add a user; the password is asked for (or read from standard input).
+
+    Example: echo 'mat-khau-rat-dai' | sohoa user add an --role researcher --password-stdin
+    """
+    archive = open_archive(archive_dir, create=True)
+    info = accounts.add_user(archive, name, full_name, role, clearance, _password(password_stdin))
+    _note(archive, "user_add", {"name": name, "role": role.name, "clearance": clearance.slug})
+    _show_user(info, as_json)
+
+
+def _show_user(info: accounts.UserInfo, as_json: bool) -> None:
+    if as_json:
+        _print_json(info.as_json())
+        return
+    state = t("hoạt động", "active") if info.active else t("đã khóa", "disabled")
+    click.echo(f"{info.name}  {info.full_name}  {info.role.name}  {info.clearance.slug}  {state}")
+
+
+@user.command("list")
+@archive_options
+def user_list(archive_dir: Path, as_json: bool) -> None:
+    """List the users.
+
+    Example: sohoa user list --json
+    """
+    found = accounts.users(open_archive(archive_dir))
+    if as_json:
+        _print_json([u.as_json() for u in found])
+        return
+    for info in found:
+        _show_user(info, False)
+
+
+@user.command("set")
+@click.argument("name")
+@click.option("--full-name", default=None)
+@click.option("--role", default=None, callback=_role, help="researcher, clerk or admin.")
+@click.option("--clearance", default=None, callback=_level, help="cong-khai, mat, ...")
+@click.option("--active/--inactive", default=None, help="Enable or disable the user.")
+@archive_options
+def user_set(
+    archive_dir: Path, as_json: bool, name: str, full_name: str | None, role: Role | None,
+    clearance: AccessLevel | None, active: bool | None,
+) -> None:  # fmt: skip
+    """Change a user; a change of role, clearance or active ends all their sessions.
+
+    Example: sohoa user set lan --clearance toi-mat
+    """
+    archive = open_archive(archive_dir)
+    info = accounts.set_user(
+        archive, name, full_name=full_name, role=role, clearance=clearance, active=active
+    )
+    changed = {"full_name": full_name, "role": role, "clearance": clearance, "active": active}
+    _note(
+        archive,
+        "user_set",
+        {"name": name, "changed": sorted(k for k, v in changed.items() if v is not None)},
+    )
+    _show_user(info, as_json)
+
+
+@user.command("disable")
+@click.argument("name")
+@archive_options
+def user_disable(archive_dir: Path, as_json: bool, name: str) -> None:
+    """Disable a user: every session and token of theirs stops working at once.
+
+    Example: sohoa user disable an
+    """
+    archive = open_archive(archive_dir)
+    info = accounts.set_user(archive, name, active=False)
+    _note(archive, "user_set", {"name": name, "changed": ["active"]})
+    _show_user(info, as_json)
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@archive_options
+def user_passwd(archive_dir: Path, as_json: bool, name: str, password_stdin: bool) -> None:
+    """Set a user's password; their sessions end.
+
+    Example: sohoa user passwd lan
+    """
+    archive = open_archive(archive_dir)
+    info = accounts.set_user(archive, name, password=_password(password_stdin))
+    _note(archive, "user_set", {"name": name, "changed": ["password"]})
+    _show_user(info, as_json)
+
+
+@click.group()
+def token() -> None:
+    """API tokens for machine clients (LGSP, Trục liên thông): add, list, revoke.
+
+    Example: sohoa token add lgsp-bot --name lgsp --days 90
+    """
+
+
+@token.command("add")
+@click.argument("user_name")
+@click.option("--name", default="token", help="What the token is for.")
+@click.option("--days", type=click.IntRange(1, 3660), default=90, show_default=True)
+@archive_options
+def token_add(archive_dir: Path, as_json: bool, user_name: str, name: str, days: int) -> None:
+    """Make a token for a user; it is shown this once (the store keeps only its hash).
+
+    Example: sohoa token add lgsp-bot --name lgsp --days 90
+    """
+    archive = open_archive(archive_dir)
+    raw, info = accounts.add_token(archive, user_name, name, days)
+    _note(archive, "token_add", {"id": info.id, "user": user_name, "name": info.name})
+    if as_json:
+        _print_json({**info.as_json(), "token": raw})
+        return
+    click.echo(raw)
+    click.echo(
+        t(f"Token số {info.id} của {user_name}, hết hạn {accounts.iso(info.expires_at)}. "
+          "Chép ngay: nó không được hiện lại.",
+          f"Token {info.id} of {user_name}, expires {accounts.iso(info.expires_at)}. "
+          "Copy it now: it is not shown again."),
+        err=True,
+    )  # fmt: skip
+
+
+@token.command("list")
+@click.option("--user", "user_name", default=None, help="Only this user's tokens.")
+@archive_options
+def token_list(archive_dir: Path, as_json: bool, user_name: str | None) -> None:
+    """List tokens (never the tokens themselves).
+
+    Example: sohoa token list --user lgsp-bot
+    """
+    found = accounts.tokens(open_archive(archive_dir), user_name)
+    if as_json:
+        _print_json([x.as_json() for x in found])
+        return
+    for x in found:
+        state = (
+            t("đã thu hồi", "revoked")
+            if x.revoked_at
+            else t("hết hạn ", "expires ") + str(accounts.iso(x.expires_at))
+        )
+        click.echo(f"{x.id}  {x.user_name}  {x.name}  {state}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@archive_options
+def token_revoke(archive_dir: Path, as_json: bool, token_id: int) -> None:
+    """Revoke a token at once.
+
+    Example: sohoa token revoke 3
+    """
+    archive = open_archive(archive_dir)
+    info = accounts.revoke_token(archive, token_id)
+    _note(archive, "token_revoke", {"id": token_id, "user": info.user_name})
+    if as_json:
+        _print_json(info.as_json())
+    else:
+        click.echo(t(f"Đã thu hồi token {token_id}.", f"Token {token_id} revoked."))
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit trail: verify its hash chain, show records.
+
+    Example: sohoa audit show --user lan --since 2026-11-01
+    """
+
+
+@audit_group.command("verify")
+@archive_options
+def audit_verify(archive_dir: Path, as_json: bool) -> None:
+    """Check the hash chain: an edited, deleted or added record is found (exit code 5).
+
+    Example: sohoa audit verify
+    """
+    check = audit.verify(open_archive(archive_dir))
+    if as_json:
+        _print_json(check.as_json())
+    elif check.ok:
+        click.echo(t(f"Nhật ký nguyên vẹn: {check.checked} bản ghi.",
+                     f"Audit trail intact: {check.checked} records."))  # fmt: skip
+    else:
+        at = check.bad_seq
+        click.echo(t(f"Nhật ký bị sửa ở bản ghi {at}: {check.problem}.",
+                     f"Audit trail altered at record {at}: {check.problem}."))  # fmt: skip
+    if not check.ok:
+        sys.exit(int(ExitCode.archive_error))
+
+
+@audit_group.command("show")
+@click.option("--user", "user_name", default=None, help="Only this user's records.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="YYYY-MM-DD (UTC).")
+@click.option("--document", "document_id", type=int, default=None, help="Only this document.")
+@click.option("--limit", type=click.IntRange(1), default=1000, show_default=True)
+@archive_options
+def audit_show(
+    archive_dir: Path, as_json: bool, user_name: str | None, since: dt.datetime | None,
+    document_id: int | None, limit: int,
+) -> None:  # fmt: skip
+    """Show audit records, oldest first.
+
+    Example: sohoa audit show --document 3 --json
+    """
+    start = since.replace(tzinfo=dt.UTC) if since else None
+    found = list(audit.entries(open_archive(archive_dir), user=user_name, since=start,
+                               document_id=document_id, limit=limit))  # fmt: skip
+    if as_json:
+        _print_json([e.as_json() for e in found])
+        return
+    for e in found:
+        doc = f" vb {e.document_id}" if e.document_id is not None else ""
+        extra = f" {e.detail}" if e.detail else ""
+        click.echo(f"{e.seq} {accounts.iso(e.at)} {e.user} {e.action} {e.outcome}{doc} "
+                   f"{e.client}{extra}")  # fmt: skip
+
+
+COMMANDS = (serve, user, token, audit_group)

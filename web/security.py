@@ -1,0 +1,213 @@
+"""Who a request is from (session cookie or API token), what they may do, CSRF, and the audit.
+
+Every route but sign-in depends on `principal`, which refuses a request without a live session
+or a valid token (401). State-changing requests made with a session cookie must also come from
+an allowed Origin and carry the session's CSRF token. Roles are checked per route
+(`requires`); documents are checked against the store's current access level (`readable`), and
+a document the user may not see is answered like one that does not exist (404).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, HTTPException, Request
+
+from archive_store import accounts, audit, store
+from archive_store.accounts import Principal, Role
+from archive_store.db import Archive
+from indexer.backend import SearchBackend, open_index
+from indexer.types import SearchResults
+from sohoa.errors import NotFound
+from sohoa.i18n import t
+from web.settings import ServerSettings
+
+COOKIE = "sohoa_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class SharedIndex:
+    """The server process's one open index, searched by many threads: the engine call is
+    serialized (the live index may swap to a rebuilt generation between calls)."""
+
+    def __init__(self, archive: Archive) -> None:
+        self._archive = archive
+        self._backend: SearchBackend | None = None
+        self._lock = threading.Lock()
+        self.engine = "tantivy"
+
+    def _open(self) -> SearchBackend:
+        if self._backend is None:
+            self._backend = open_index(self._archive.index_dir)
+            self.engine = self._backend.engine
+        return self._backend
+
+    def search(self, query: str, **options: object) -> SearchResults:
+        with self._lock:
+            return self._open().search(query, **options)  # type: ignore[arg-type]
+
+    def replace(self, docs: object) -> int:
+        raise NotImplementedError("the server's index only searches")
+
+    def delete(self, doc_ids: object) -> None:
+        raise NotImplementedError("the server's index only searches")
+
+    def versions(self) -> dict[int, str]:
+        with self._lock:
+            return self._open().versions()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._backend is not None:
+                self._backend.close()
+                self._backend = None
+
+
+@dataclass
+class Context:
+    """What every handler needs: the archive, the open index, the settings."""
+
+    archive: Archive
+    index: SharedIndex
+    settings: ServerSettings
+
+
+def context(request: Request) -> Context:
+    ctx: Context = request.app.state.sohoa
+    return ctx
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def agent_of(request: Request) -> str:
+    return request.headers.get("user-agent", "")[:256]
+
+
+def unauthorized() -> HTTPException:
+    return HTTPException(
+        401,
+        t("Cần đăng nhập (phiên hoặc token API).", "Sign-in needed (a session or an API token)."),
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def origin_allowed(request: Request, settings: ServerSettings) -> bool:
+    """Origin (else Referer) of a state-changing request is the server's own."""
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if not sent or sent == "null":
+        return False
+    parts = urlsplit(sent)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if settings.origins:
+        return origin in settings.origins
+    return bool(parts.netloc) and parts.netloc == request.headers.get("host", "")
+
+
+def refuse_csrf() -> HTTPException:
+    return HTTPException(
+        403,
+        t(
+            "Yêu cầu bị từ chối: thiếu mã CSRF hoặc nguồn (Origin) không phải của máy chủ này.",
+            "Request refused: CSRF token missing or wrong, or the Origin is not this server's.",
+        ),
+    )
+
+
+def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Principal:
+    """The signed-in user of the request, or 401; CSRF checked on session writes."""
+    who: Principal | None = None
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        who = accounts.token_principal(ctx.archive, auth[7:].strip())
+    else:
+        raw = request.cookies.get(COOKIE)
+        if raw:
+            who = accounts.session_principal(ctx.archive, raw, ctx.settings.policy)
+    if who is None:
+        raise unauthorized()
+    if who.via == "session" and request.method not in SAFE_METHODS:
+        ok = origin_allowed(request, ctx.settings) and accounts.csrf_matches(
+            who, request.headers.get(CSRF_HEADER)
+        )
+        if not ok:
+            note(request, ctx, who, "csrf", "denied", detail={"path": request.url.path})
+            raise refuse_csrf()
+    request.state.principal = who
+    return who
+
+
+def requires(role: Role) -> Callable[..., Principal]:
+    """A dependency: the request's user, who must hold at least `role` (else 403)."""
+
+    def check(
+        request: Request,
+        who: Annotated[Principal, Depends(principal)],
+        ctx: Annotated[Context, Depends(context)],
+    ) -> Principal:
+        if who.user.role < role:
+            note(request, ctx, who, "role", "denied", detail={"path": request.url.path})
+            raise HTTPException(
+                403,
+                t(
+                    f"Vai trò {who.user.role.name} không được làm việc này (cần {role.name}).",
+                    f"The role {who.user.role.name} may not do this ({role.name} needed).",
+                ),
+            )
+        return who
+
+    return check
+
+
+def note(
+    request: Request,
+    ctx: Context,
+    who: Principal | None,
+    action: str,
+    outcome: str = "ok",
+    *,
+    document_id: int | None = None,
+    detail: dict | None = None,
+    user: str | None = None,
+) -> None:
+    """Append to the audit trail: who, when, from where, with what outcome."""
+    audit.record(
+        ctx.archive,
+        audit.Event(
+            action=action,
+            user=user if user is not None else (who.user.name if who else ""),
+            outcome=outcome,
+            document_id=document_id,
+            client=client_of(request),
+            user_agent=agent_of(request),
+            detail={**(detail or {}), **({"via": who.via} if who else {})},
+        ),
+    )
+
+
+def no_document(doc_id: int) -> NotFound:
+    """The one answer for a document that does not exist and one the user may not see."""
+    return NotFound(
+        vi=f"Không có văn bản số {doc_id} trong kho.",
+        en=f"No document {doc_id} in the archive.",
+    )
+
+
+def readable(request: Request, ctx: Context, who: Principal, doc_id: int, action: str) -> None:
+    """Refuse (404, recorded) a document that is gone or above the user's clearance, per the
+    store's current record (corrections winning), never the index."""
+    levels = store.access_levels(ctx.archive, [doc_id])
+    if doc_id not in levels or levels[doc_id] > who.user.clearance:
+        outcome = "denied" if doc_id in levels else "missing"
+        note(request, ctx, who, action, outcome, document_id=doc_id)
+        raise no_document(doc_id)
+
+
+def visible_ids(ctx: Context, who: Principal, ids: Collection[int]) -> set[int]:
+    return store.visible(ctx.archive, ids, int(who.user.clearance))

@@ -61,7 +61,8 @@ def scanned_batch(folder: Path, born: Path, pages: int) -> None:
 
 
 def ingest(batch: Path, archive: Path, workers: int) -> tuple[float, dict]:
-    cmd = [sys.executable, "-m", "pipeline.cli", "ingest", str(batch), "--archive", str(archive)]
+    cli = [sys.executable, "-c", "from pipeline.cli import main; main()"]  # as `sohoa` runs it
+    cmd = [*cli, "ingest", str(batch), "--archive", str(archive)]
     cmd += ["--workers", str(workers), "--json"]
     started = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, cwd=ROOT, text=True)

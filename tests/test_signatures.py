@@ -180,3 +180,20 @@ def test_real_signed_files_are_read() -> None:
     # Rewritten after signing: the byte ranges no longer point at the signature.
     rewritten = check_pdf_signatures(REAL / "scans" / "danang_vietadmin_data_3.pdf")
     assert rewritten.status == BROKEN and "rewritten after signing" in rewritten.error
+
+
+def test_the_store_keeps_signatures_on_sqlite_and_postgresql(
+    archive: Archive, signed: dict[str, Path]
+) -> None:
+    found = check_pdf_signatures(signed["twice"])
+    stored.save_signatures(archive, "a" * 64, found)
+    stored.save_signatures(archive, "b" * 64, check_pdf_signatures(signed["truncated"]))
+    again = stored.file_signatures(archive, "a" * 64)
+    assert [c.as_json() for c in again.signatures] == [c.as_json() for c in found.signatures]
+    assert again.status == UNVERIFIED
+    broken = stored.file_signatures(archive, "b" * 64)
+    assert broken.status == BROKEN and "cut short" in broken.error
+    assert stored.checked_files(archive, ["a" * 64, "c" * 64]) == {"a" * 64}
+    # Checked again: replaced, not added to.
+    stored.save_signatures(archive, "a" * 64, found)
+    assert len(stored.file_signatures(archive, "a" * 64).signatures) == 2

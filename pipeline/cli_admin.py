@@ -15,7 +15,7 @@ import click
 
 from archive_store import accounts, audit
 from archive_store.accounts import Role, parse_role
-from pipeline.cli import _print_json, archive_options, open_archive
+from pipeline.cli_common import _print_json, archive_options, open_archive
 from sohoa.access import AccessLevel, parse_level
 from sohoa.errors import ExitCode, SohoaError
 from sohoa.i18n import t

@@ -1,0 +1,110 @@
+"""The `sohoa` commands that keep the archive: backup (and its verification) and restore."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.cli_common import _print_json, archive_options, open_archive
+from sohoa.errors import ExitCode
+from sohoa.i18n import t
+
+
+@click.command()
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Target folder (one per medium); the new backup set goes beside the earlier ones.",
+)
+@click.option(
+    "--verify",
+    "verify",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Re-hash a backup set, or every set in a target folder, instead.",
+)
+@archive_options
+def backup(archive_dir: Path, as_json: bool, to: Path | None, verify: Path | None) -> None:
+    """Back up the archive while it is in use: a BagIt set of the database and the blobs.
+
+    Only what the newest set in the folder lacks is copied; the rest is hard-linked.
+
+    Example: sohoa backup --to /mnt/sao-luu-1 ; sohoa backup --verify /mnt/sao-luu-1
+    """
+    from archive_store import backup as backups
+
+    if (to is None) == (verify is None):
+        raise click.UsageError(
+            t("Cho --to THƯ_MỤC hoặc --verify THƯ_MỤC.", "Give --to DIR or --verify DIR.")
+        )
+    if verify is not None:
+        checks = backups.verify(verify)
+        if as_json:
+            _print_json([c.as_json() for c in checks])
+        for c in checks if not as_json else ():
+            state = t("tốt", "good") if c.ok else t("HỎNG", "BAD")
+            click.echo(f"{c.path}: {state}")
+            for problem in c.problems:
+                click.echo(f"  {problem}")
+        if not all(c.ok for c in checks):
+            sys.exit(int(ExitCode.archive_error))
+        return
+    assert to is not None
+    report = backups.backup(open_archive(archive_dir), to)
+    if as_json:
+        _print_json(report.as_json())
+    else:
+        click.echo(
+            t(
+                f"Đã sao lưu vào {report.path}: {report.files} tệp, {report.copied} chép mới "
+                f"({report.bytes_copied / 1e6:.1f} MB), {report.linked} liên kết từ bản trước, "
+                f"{report.seconds:.1f} giây.",
+                f"Backed up into {report.path}: {report.files} files, {report.copied} copied "
+                f"({report.bytes_copied / 1e6:.1f} MB), {report.linked} linked from the last set, "
+                f"{report.seconds:.1f} s.",
+            )
+        )
+        for rel in report.corrupt:
+            click.echo(t(f"  bản gốc hỏng: {rel}", f"  corrupt original: {rel}"))
+    if report.corrupt:
+        sys.exit(int(ExitCode.archive_error))
+
+
+@click.command()
+@click.argument("source", type=click.Path(file_okay=False, path_type=Path))
+@archive_options
+def restore(archive_dir: Path, as_json: bool, source: Path) -> None:
+    """Verify a backup and restore it into a new archive (--archive), index rebuilt.
+
+    SOURCE is a backup set, or a target folder (its newest complete set is taken).
+
+    Example: sohoa restore /mnt/sao-luu-1 --archive /srv/kho-moi
+    """
+    import os
+
+    from pipeline.keeping import restore as run_restore
+
+    report = run_restore(source, archive_dir, os.environ.get("SOHOA_DB_URL"))
+    if as_json:
+        _print_json(report.as_json())
+    else:
+        st = report.status
+        click.echo(
+            t(
+                f"Đã khôi phục {report.source} vào {report.archive}: {st.pages} trang, "
+                f"{st.documents} văn bản, chỉ mục {report.documents_indexed} văn bản; "
+                f"kiểm tra toàn vẹn: {'tốt' if report.ok else 'có lỗi'}.",
+                f"Restored {report.source} into {report.archive}: {st.pages} pages, "
+                f"{st.documents} documents, index {report.documents_indexed} documents; "
+                f"fixity: {'good' if report.ok else 'problems found'}.",
+            )
+        )
+    if not report.ok:
+        sys.exit(int(ExitCode.archive_error))
+
+
+COMMANDS = [backup, restore]

@@ -151,6 +151,7 @@ def files_signatures(archive: Archive, shas: Sequence[str]) -> dict[str, FileSig
 def _check_of(row: FileSignature) -> SignatureCheck:
     details = dict(row.details or {})
     details["problems"] = tuple(details.get("problems", ()))
+    details["chain"] = tuple(details.get("chain", ()))
     known = SignatureCheck.__dataclass_fields__
     return SignatureCheck(**{k: v for k, v in details.items() if k in known})
 

@@ -83,6 +83,8 @@ class SignatureCheck:
     cert_valid_at_signing: bool = False
     trusted: bool = False
     """The chain reaches an installed trust root (checked at the signing time)."""
+    chain: tuple[str, ...] = ()
+    """The validated chain, signer first, up to the trust root (empty when none was found)."""
     trust_problem: str = ""
     """Why not trusted, as pyHanko says it (e.g. NO_CERTIFICATE_CHAIN_FOUND)."""
     weak_algorithm: bool = False
@@ -97,6 +99,7 @@ class SignatureCheck:
     def as_json(self) -> dict:
         out = asdict(self)
         out["problems"] = list(self.problems)
+        out["chain"] = list(self.chain)
         return out
 
 
@@ -224,6 +227,13 @@ def _check(sig: object, roots: tuple[x509.Certificate, ...]) -> SignatureCheck:
     indication = status.trust_problem_indic
     trust_problem = str(getattr(indication, "name", indication or ""))
     weak = trust_problem == "CRYPTO_CONSTRAINTS_FAILURE"
+    chain: tuple[str, ...] = ()
+    if status.validation_path is not None:
+        try:
+            certs = list(status.validation_path.iter_certs(include_root=True))
+        except (TypeError, ValueError, AttributeError):
+            certs = []
+        chain = tuple(c.subject.human_friendly for c in reversed(certs))
     problems = []
     if not status.intact:
         problems.append("not_intact")
@@ -268,6 +278,7 @@ def _check(sig: object, roots: tuple[x509.Certificate, ...]) -> SignatureCheck:
         modification_level=level,
         cert_valid_at_signing=in_validity,
         trusted=bool(status.trusted),
+        chain=chain,
         trust_problem=trust_problem,
         weak_algorithm=weak,
         problems=tuple(problems),

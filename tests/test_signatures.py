@@ -83,6 +83,10 @@ def test_each_signature_outcome(
         assert c.signer_cn == "Sở Nội vụ tỉnh Quảng Ngãi" and c.signer_org == c.signer_cn
         assert c.digest_algorithm == "sha256" and c.signing_time
         assert c.subfilter == "/ETSI.CAdES.detached"
+    if status == VALID:
+        assert all(
+            len(c.chain) == 2 and "sohoa test root CA" in c.chain[-1] for c in found.signatures
+        )
     if name == "twice":
         first, second = found.signatures
         assert first.modified_after and first.modification_level == "form_filling"

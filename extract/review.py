@@ -56,6 +56,10 @@ MIN_CONFIDENCE: dict[str, float] = {
     "noi_nhan": 0.6,
     "do_mat": 0.0,  # a secrecy mark is never dropped for doubt: it hides, it never shows
     "do_khan": 0.5,
+    "ky_so_boi": 0.8,
+    "thoi_gian_ky": 0.88,  # small type in a stamp box: a digit is easily misread
+    "so_den": 0.8,
+    "ngay_den": 0.8,
 }
 """Below these confidences a value is flagged (per field: OCR of a name is surer than of a
 subject's every word)."""

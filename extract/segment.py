@@ -507,7 +507,8 @@ def _split(
         cues = page_cues(page)
         if i in after_gap and i > start:
             before = _UNKNOWN_END
-        if before is not None and _starts(before, cues):
+        # An attachment (a draft, an appendix) stays with the document it belongs to.
+        if before is not None and _starts(before, cues) and not cues.attachment:
             starts.append(i)
         # A blank page (the empty back of a sheet scanned on both sides) stays with the document
         # before it and passes that page's cues on: a signature two pages back still closes.
@@ -554,6 +555,8 @@ class PageCues:
     page_number_on_top: bool = False
     signature: bool = False
     recipients: bool = False
+    attachment: bool = False
+    """The page opens an attachment: "DỰ THẢO", "PHỤ LỤC", "(Kèm theo Quyết định số ...)"."""
 
     @property
     def first_score(self) -> float:
@@ -586,4 +589,21 @@ def page_cues(page: PageText) -> PageCues:
         page_number_on_top=bool(re.fullmatch(r"[-–—.\s]*\d{1,3}[-–—.\s]*", first_line)),
         signature=bool(find_signature(lines, None)),
         recipients=find_recipients(lines) is not None,
+        attachment=is_attachment(lines),
     )
+
+
+_ATTACHMENT = re.compile(r"^\W*(?:du thao|phu luc\b|\(?\s*kem theo\b.{0,40}\bso\b)")
+
+
+def is_attachment(lines: Sequence[Line]) -> bool:
+    """Whether a page opens an attachment of the document before it: a draft ("DỰ THẢO") of
+    the resolution a Tờ trình submits, an appendix ("PHỤ LỤC", "(Kèm theo Quyết định số ...)")."""
+    for line in lines[:12]:
+        m = _ATTACHMENT.match(line.key)
+        if not m:
+            continue
+        alone = line.key[m.end() :].strip() == "" or "du thao" not in m.group()  # "DỰ THẢO" alone
+        if alone and (cv.is_upper(line.text[: m.end()], 0.9) or "kem theo" in m.group()):
+            return True
+    return False

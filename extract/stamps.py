@@ -32,7 +32,7 @@ _PUBLICATION_CUES = (
     re.compile(r"\b\d{1,2}\s?\.\s?\d{1,2}\s?\.\s?\d{4}\s+\d{1,2}\s?:\s?\d{2}"),
 )
 _INCOMING = re.compile(r"(?<![a-z])(?:cv|cong van)\s?den\b|^\W*den\W*$")
-_SIGNING_TIME = re.compile(r"(\d{1,2})\s?/\s?(\d{1,2})\s?/\s?(\d{4})\s+(\d{1,2})\s?:\s?(\d{2})")
+_SIGNING_TIME = re.compile(r"(\d{1,2})\s?/\s?(\d{1,2})\s?/\s?(\d{4})(?!\d)")
 _PUBLISHED = re.compile(r"(\d{1,2})\s?\.\s?(\d{1,2})\s?\.\s?(\d{4})\s+(\d{1,2})\s?:\s?(\d{2})")
 _IN_NUMBER = re.compile(r"(?<![a-z])s[o0]\s*[:.]?\s*(\d{1,6})\b")
 _IN_DATE = re.compile(r"(?<![a-z])ngay\s*[:.]?\s*(\d{1,2})\s?[/.-]\s?(\d{1,2})\s?[/.-]\s?(\d{2,4})")

@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from ocr.cleanup import OCR_DPI, CleanupOptions, effective_dpi, prepare
+from ocr.cleanup import OCR_DPI, CleanupOptions, effective_dpi, is_blank, prepare
 from ocr.engine import get_engine
 from ocr.loader import DEFAULT_MAX_PIXELS, detect_kind, load_page
 from ocr.quality import assess
@@ -52,10 +52,11 @@ def ocr_page(
     image, report = prepare(loaded.image, dpi, cleanup)
     del loaded  # the original may be large; keep only the image Tesseract reads
     cleaned = time.perf_counter()
+    ocr_dpi = OCR_DPI if report.upsampled_from_dpi else dpi
     try:
-        raw_text, raw_words = ocr.recognize(
-            image, lang=lang, dpi=OCR_DPI if report.upsampled_from_dpi else dpi
-        )
+        # A blank page (the back of a duplex sheet) is stored empty without a Tesseract run.
+        blank = is_blank(image, ocr_dpi)
+        raw_text, raw_words = ("", []) if blank else ocr.recognize(image, lang=lang, dpi=ocr_dpi)
     except TesseractFailed as exc:
         raise InputError(
             f"{path.name}, trang {frame + 1}: Tesseract không đọc được trang này ({exc});"

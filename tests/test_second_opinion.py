@@ -221,3 +221,15 @@ def test_the_review_queue_shows_what_the_engines_disagreed_on(archive) -> None:
         ("số", "asterocr", "sô", (50, 20, 30, 40)),
         ("máy", "tesseract", "mấy", (10, 80, 30, 40)),
     ]
+
+
+def test_a_blank_page_is_not_ocred_but_a_lone_mark_is(tmp_path: Path) -> None:
+    blank = tmp_path / "trang-trang.png"
+    Image.new("L", (2480, 3508), 250).save(blank, dpi=(300, 300))
+    result = ocr_page(blank, 0)
+    assert (result.text, result.words) == ("", ())
+    assert result.ocr_seconds < 0.1  # no Tesseract run (one takes 0.3 s or more on any page)
+    assert result.review_reasons == ("empty_page",)
+    marked = tmp_path / "chi-co-dau-mat.png"
+    render_page(["MẬT"]).save(marked, dpi=(300, 300))
+    assert ocr_page(marked, 0).text == "MẬT"

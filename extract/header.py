@@ -338,7 +338,17 @@ def blank_box(line: Line, start: int, end: int) -> tuple[int, int, int, int] | N
     """The crop of a blank between two character offsets, tall enough for handwriting."""
     box, h = line.box, line.height
     x0, x1 = x_at(line, start), x_at(line, end)
-    if box is None or h is None or x0 is None or x1 is None or x1 - x0 < 0.3 * h:
+    if box is None or h is None or x0 is None or x1 is None:
+        return None
+    # A printed word's box may have swallowed the digits written beside it ("ngày" boxed
+    # with the "06" after it): the blank starts where the word's letters would end.
+    per_char = sum(w.width for _, _, w in line.spans) / max(1, sum(e - s for s, e, _ in line.spans))
+    for s, e, w in line.spans if x1 - x0 < 0.6 * h else ():
+        if e <= start and start - e <= 1:
+            x0 = min(x0, w.left + per_char * (e - s))
+        if s >= end and s - end <= 1:
+            x1 = max(x1, w.left + w.width - per_char * (e - s))
+    if x1 - x0 < 0.3 * h:
         return None
     pad = int(0.5 * h)
     return int(x0) - pad // 3, box[1] - pad, int(x1) + pad // 3, box[3] + pad

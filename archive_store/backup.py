@@ -299,11 +299,11 @@ def _recorded(previous: Path | None, rel: Path) -> str | None:
 
 
 def _blobs(root: Path) -> Iterator[Path]:
-    """Every file of a blob store, sorted, less copies still being written (.incoming-)."""
+    """Every file of a blob store, sorted, less files still being written (.incoming-, .use-)."""
     if not root.is_dir():
         return
     for path in sorted(root.rglob("*")):
-        if path.is_file() and not path.name.startswith(".incoming-"):
+        if path.is_file() and not path.name.startswith("."):
             yield path
 
 

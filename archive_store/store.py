@@ -315,6 +315,45 @@ def failures(archive: Archive, batch_id: int | None = None) -> list[FailureRecor
         ]
 
 
+def dossiers(archive: Archive) -> list[tuple[str, dict | None]]:
+    """Every dossier: (code, details as the manifest gave them)."""
+    with archive.reading() as s:
+        return [(d.code, d.details) for d in s.scalars(select(Dossier).order_by(Dossier.id))]
+
+
+def forget_documents(archive: Archive, doc_ids: Sequence[int]) -> None:
+    """Delete these documents, their corrections and their index entries (a job each)."""
+    ids = sorted(set(doc_ids))
+    with archive.session() as s:
+        for start in range(0, len(ids), IN_CHUNK):
+            part = ids[start : start + IN_CHUNK]
+            s.execute(delete(Correction).where(Correction.document_id.in_(part)))
+            s.execute(delete(DocumentPage).where(DocumentPage.document_id.in_(part)))
+            s.execute(delete(Document).where(Document.id.in_(part)))
+            for doc_id in part:
+                _job(s, doc_id, "removed")
+
+
+def forget_loose_pages(archive: Archive) -> list[str]:
+    """Delete the pages no document holds, and the files left without a page; returns those
+    files' content hashes (their blobs are the caller's to remove). For the network copy
+    only: in the internal archive, stored pages wait there for their cut."""
+    with archive.session() as s:
+        held = select(DocumentPage.id).where(
+            DocumentPage.sha256 == Page.sha256, DocumentPage.source_page == Page.source_page
+        )
+        s.execute(delete(Page).where(~held.exists()))
+        loose = list(
+            s.scalars(
+                select(SourceFile.sha256).where(
+                    ~select(Page.id).where(Page.sha256 == SourceFile.sha256).exists()
+                )
+            )
+        )
+        s.execute(delete(SourceFile).where(SourceFile.sha256.in_(loose)))
+        return loose
+
+
 def ensure_dossier(archive: Archive, code: str, title: str | None, details: dict) -> int:
     with archive.session() as s:
         row = s.scalar(select(Dossier).where(Dossier.code == code))

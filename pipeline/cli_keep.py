@@ -1,4 +1,4 @@
-"""The `sohoa` commands that keep the archive: backup (and its verification) and restore."""
+"""The `sohoa` commands that keep the archive: backup (and its verification), restore, publish."""
 
 from __future__ import annotations
 
@@ -107,4 +107,39 @@ def restore(archive_dir: Path, as_json: bool, source: Path) -> None:
         sys.exit(int(ExitCode.archive_error))
 
 
-COMMANDS = [backup, restore]
+@click.command()
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The network copy's folder (made on the first run, brought in step after).",
+)
+@archive_options
+def publish(archive_dir: Path, as_json: bool, to: Path) -> None:
+    """Publish the network copy: only công khai documents of public dossiers, nothing else.
+
+    Page images at reading resolution (never the originals), text, word boxes, metadata and an
+    index of its own; a document no longer publishable leaves no trace at the next run.
+
+    Example: sohoa publish --to /srv/ban-cong-bo
+    """
+    from pipeline.publish import publish as run_publish
+
+    report = run_publish(open_archive(archive_dir), to)
+    if as_json:
+        _print_json(report.as_json())
+        return
+    click.echo(
+        t(
+            f"Bản công bố {report.path}: {report.published} văn bản, {report.pages} trang "
+            f"(thêm {report.added}, cập nhật {report.updated}, gỡ {report.removed}), "
+            f"{report.seconds:.1f} giây.",
+            f"Published copy {report.path}: {report.published} documents, {report.pages} pages "
+            f"({report.added} added, {report.updated} updated, {report.removed} removed), "
+            f"{report.seconds:.1f} s.",
+        )
+    )
+
+
+COMMANDS = [backup, restore, publish]

@@ -57,6 +57,8 @@ def well_formed(text: str) -> bool:
     words = text.split()
     if not words:
         return False
+    if re.fullmatch(r"[\d\s\-–/.,()]+", text) and any(c.isdigit() for c in text):
+        return True  # a year or a number ending a subject ("... năm" / "2013")
     signs = sum(not (c.isalnum() or c in " -,.;:()/") for c in text)
     if not any(c.isalpha() for c in text) or signs > 0.25 * len(text.replace(" ", "")):
         return False
@@ -268,6 +270,8 @@ def vv_block(lines: Sequence[Line]) -> list[Part]:
             text = nxt.text.strip()
             if _is_separator(nxt.key) or is_body(nxt) or not well_formed(text):
                 break
+            if cv.is_upper(text, 0.9):
+                break  # a stamp or mark in capitals under the subject ("MẬT", "HỎA TỐC")
             box, h = nxt.box, nxt.height
             if box is not None and prev_box is not None and h is not None:
                 if box[1] - prev_box[3] > 1.6 * h:

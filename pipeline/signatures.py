@@ -56,7 +56,8 @@ def check_batch(archive: Archive, batch_id: int, files: Iterable[SignedFile]) ->
     files were checked. A signature that cannot be read is stored as broken and reported as a
     failure of its file (the file's pages are stored all the same)."""
     todo = {f.sha256: f for f in files}
-    todo = {sha: f for sha, f in todo.items() if sha not in stored.checked_files(archive, todo)}
+    done = stored.checked_files(archive, todo)  # one look-up for the batch, not one a file
+    todo = {sha: f for sha, f in todo.items() if sha not in done}
     roots = None
     checked = 0
     for sha, f in todo.items():

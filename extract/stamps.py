@@ -60,6 +60,8 @@ class Stamps:
 
 def _iso(day: str, month: str, year: str) -> str | None:
     y = int(year) + (2000 if len(year) == 2 else 0)
+    if not 1990 <= y <= 2100:  # digital signatures and stamps of this archive's time
+        return None
     try:
         return dt.date(y, int(month), int(day)).isoformat()
     except ValueError:

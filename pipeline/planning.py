@@ -4,7 +4,7 @@ streams of pages to be cut into documents."""
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -14,7 +14,7 @@ from rapidfuzz import process
 from archive_store import store
 from archive_store.db import Archive
 from archive_store.records import PageRef
-from pipeline.discover import batch_order
+from pipeline.discover import PageTask, batch_order
 from pipeline.documents import Stream
 from pipeline.manifest import Manifest, find_manifest, load_manifest
 from sohoa.access import AccessLevel
@@ -99,6 +99,24 @@ def plan_streams(
         else:
             streams.append(Stream(members[0].rel_path, pages, ranges.get(members[0].rel_path)))
     return streams
+
+
+def plan_tasks(archive: Archive, files: Iterable[ScanFile]) -> tuple[list[PageTask], int]:
+    """The pages still to read (one task each), and how many pages an earlier run stored."""
+    files = list(files)
+    stored = store.stored_pages_of(archive, [f.sha256 for f in files])
+    tasks: list[PageTask] = []
+    skipped = 0
+    for f in files:
+        already = stored[f.sha256]
+        skipped += len(already & set(range(1, f.pages + 1)))
+        path = archive.blobs.path_for(f.sha256)
+        tasks += [
+            PageTask(path, f.rel_path, f.sha256, n)
+            for n in range(1, f.pages + 1)
+            if n not in already
+        ]
+    return tasks, skipped
 
 
 def check_manifest_paths(manifest: Manifest, rel_paths: Sequence[str]) -> None:

@@ -22,7 +22,13 @@ from pipeline.cutter import Cutter
 from pipeline.discover import PageTask, batch_path_of, discover
 from pipeline.executor import Executor, make_executor
 from pipeline.manifest import Manifest
-from pipeline.planning import batch_manifest, check_manifest_paths, dossier_for, plan_streams
+from pipeline.planning import (
+    batch_manifest,
+    check_manifest_paths,
+    dossier_for,
+    plan_streams,
+    plan_tasks,
+)
 from pipeline.progress import Progress
 from pipeline.signatures import SignedFile
 from pipeline.triage import triage
@@ -130,15 +136,8 @@ def _ingest(
     signatures.check_batch(archive, batch_id, signed)
     failed_files = len(unreadable)
     streams = plan_streams(list(files.values()), unreadable, manifest=manifest)
-    tasks: list[PageTask] = []
-    skipped = sum(pages for _, _, pages in duplicates)
-    stored = store.stored_pages_of(archive, files)
-    for f in files.values():
-        already = stored[f.sha256]
-        skipped += len(already & set(range(1, f.pages + 1)))
-        for n in range(1, f.pages + 1):
-            if n not in already:
-                tasks.append(PageTask(archive.blobs.path_for(f.sha256), f.rel_path, f.sha256, n))
+    tasks, skipped = plan_tasks(archive, files.values())
+    skipped += sum(pages for _, _, pages in duplicates)
     total = skipped + len(tasks) + failed_files
 
     # Per-page work in workers; the parent alone writes, one transaction per page, and cuts the

@@ -238,17 +238,19 @@ def _pg_restore(dump: Path, db_url: str | None) -> None:
             vi="Bản sao lưu này là PostgreSQL: đặt SOHOA_DB_URL tới một cơ sở dữ liệu trống.",
             en="This backup is of PostgreSQL: set SOHOA_DB_URL to an empty database.",
         )
-    _run_pg("pg_restore", "--no-owner", "--exit-on-error", *_pg_args(db_url), str(dump))
+    _run_pg(
+        "pg_restore", "--no-owner", "--exit-on-error", *_pg_args(db_url, schema=False), str(dump)
+    )
 
 
-def _pg_args(db_url: str) -> list[str]:
+def _pg_args(db_url: str, *, schema: bool = True) -> list[str]:
     """libpq's connection string for a SQLAlchemy URL; a search_path option (one schema of a
-    shared database) becomes --schema."""
+    shared database) becomes --schema (for pg_dump: the dump then recreates that schema)."""
     url = make_url(db_url)
     plain = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
     args = [f"--dbname={plain}"]
     match = re.search(r"search_path=(\w+)", str(url.query.get("options", "")))
-    if match:
+    if match and schema:
         args.append(f"--schema={match.group(1)}")
     return args
 

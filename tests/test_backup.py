@@ -144,3 +144,39 @@ def test_restore_never_writes_over_an_archive(original: Path, tmp_path: Path) ->
     shutil.copytree(original, tmp_path / "kho-co-san")
     code, _, err = sohoa("restore", str(target), "--archive", str(tmp_path / "kho-co-san"))
     assert code == 5 and "already holds an archive" in err
+
+
+def test_a_postgresql_archive_is_dumped_and_restored(pg_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, text
+
+    from archive_store import backup, store
+    from archive_store.db import Archive
+    from archive_store.records import PageRef
+    from pipeline.keeping import restore
+    from tests.test_store import page
+
+    with Archive(tmp_path / "kho", db_url=pg_url) as archive:
+        batch = store.upsert_batch(archive, tmp_path / "hop")
+        sha = "ab" * 32
+        refs = [PageRef(sha, 1, "a.tif")]
+        store.save_page(archive, sha, 1, page("Nghị quyết của Ban Thường vụ Tỉnh ủy"))
+        store.replace_documents(archive, batch, refs, [store.NewDocument(tuple(refs), "A", {}, 0)])
+        report = backup.backup(archive, tmp_path / "sao-luu")
+        assert (report.path / "data" / "archive.pgdump").is_file()
+    # Into another database of the same server, as on a new machine.
+    server = create_engine(pg_url.split("?")[0], isolation_level="AUTOCOMMIT")
+    name = f"r_{tmp_path.name[-8:].lower().replace('-', '_')}"
+    with server.connect() as conn:
+        conn.execute(text(f"drop database if exists {name}"))
+        conn.execute(text(f"create database {name}"))
+    try:
+        target = pg_url.replace("/test?", f"/{name}?")
+        restored = restore(report.path, tmp_path / "kho-moi", target)
+        assert restored.status.documents == 1 and restored.status.pages == 1
+        with Archive(tmp_path / "kho-moi", db_url=target) as again:
+            (doc,) = list(store.iter_documents(again))
+            assert doc.pages[0].text == "Nghị quyết của Ban Thường vụ Tỉnh ủy"
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f"drop database if exists {name} with (force)"))
+        server.dispose()

@@ -17,7 +17,7 @@ from extract.segment import (
     find_signature,
     find_symbol,
     find_type_line,
-    is_attachment,
+    page_cues,
     page_lines,
 )
 from extract.stamps import Stamps, find_stamps
@@ -425,7 +425,7 @@ def extract_metadata(
         readings = {b.kind: read_blank(b) for b in evidence.blanks}
         evidence = replace(evidence, readings=readings)
     # The signature is the document's own, before any attachment (a draft, an appendix).
-    main = next((i for i in range(1, len(pages)) if is_attachment(page_lines(pages[i], i))), None)
+    main = next((i for i in range(1, len(pages)) if page_cues(pages[i]).attachment), None)
     tail, seen = _read_last_pages(pages[:main] if main else pages, first, stamps, kind)
     found = {**_stamp_fields([stamps, *seen]), **head, **tail}
     found["so_trang"] = FieldValue(len(pages), 1.0, None, None)

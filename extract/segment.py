@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from itertools import pairwise
 
 from rapidfuzz.distance import Levenshtein
@@ -18,10 +19,24 @@ from sohoa.errors import ManifestError
 
 @dataclass(frozen=True)
 class PageText:
-    """One page as OCR read it: the text and, when known, the words with boxes."""
+    """One page as OCR read it: the text and, when known, the words with boxes.
+
+    Its lines and its first- and last-page cues are worked out once, when first asked for, and
+    kept with it: cutting a dossier and reading its documents' metadata read each page once.
+    """
 
     text: str
     words: tuple[Word, ...] = ()
+
+    @cached_property
+    def lines(self) -> tuple[Line, ...]:
+        """The page's lines (page index 0; `page_lines` gives them another)."""
+        return tuple(_build_lines(self, 0))
+
+    @cached_property
+    def cues(self) -> PageCues:
+        """What makes the page look like a document's first or last page."""
+        return _page_cues(self)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,6 +93,11 @@ Part = tuple[Line, int, int]
 
 def page_lines(page: PageText, index: int = 0) -> list[Line]:
     """The page's lines; with word boxes, a wide gap splits a line into its columns."""
+    lines = page.lines
+    return list(lines) if index == 0 else [replace(ln, page=index) for ln in lines]
+
+
+def _build_lines(page: PageText, index: int) -> list[Line]:
     words = [w for w in page.words if w.text.strip()]
     if not words:
         out = []
@@ -575,7 +595,11 @@ _UNKNOWN_END = PageCues(signature=True)
 
 
 def page_cues(page: PageText) -> PageCues:
-    """First-page and last-page cues of one page."""
+    """First-page and last-page cues of one page (worked out once per page)."""
+    return page.cues
+
+
+def _page_cues(page: PageText) -> PageCues:
     lines = page_lines(page)
     top = lines[:14]
     heads = [(line, *cv.strip_national(line.key)) for line in lines[:8]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import overload
@@ -129,10 +130,16 @@ def build_documents(
 
 class _StoredPages(Sequence[PageText]):
     """A stream's stored pages, read from the store when asked for: a box of thousands of page
-    images is cut without holding every page's words in memory at once."""
+    images is cut without holding every page's words in memory at once. The pages read last
+    are kept (with the lines and cues extraction worked out on them), so that cutting and
+    reading the metadata read a page once, unless the stream is longer than that."""
+
+    KEEP = 256
+    """Pages kept (about 50 KB each with their words and lines)."""
 
     def __init__(self, archive: Archive, refs: Sequence[PageRef]) -> None:
         self._archive, self._refs = archive, refs
+        self._kept: OrderedDict[int, PageText] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._refs)
@@ -146,9 +153,16 @@ class _StoredPages(Sequence[PageText]):
     def __getitem__(self, index: int | slice) -> PageText | list[PageText]:
         if isinstance(index, slice):
             return [self[i] for i in range(len(self))[index]]
+        index = range(len(self))[index]
+        if index in self._kept:
+            self._kept.move_to_end(index)
+            return self._kept[index]
         ref = self._refs[index]
         text, words = store.page_content(self._archive, ref.sha256, ref.source_page)
-        return PageText(text=text, words=words)
+        page = self._kept[index] = PageText(text=text, words=words)
+        if len(self._kept) > self.KEEP:
+            self._kept.popitem(last=False)
+        return page
 
 
 def _present_ranges(stream: Stream, ordinals: list[int]) -> list[tuple[int, int]]:

@@ -223,6 +223,8 @@ def test_reextract_works_from_the_store_alone_and_keeps_corrections(
         "value": "Nguyễn Văn Sửa",
         "confidence": 1.0,
         "corrected": True,
+        "needs_review": False,
+        "review_reason": None,
     }
     code, found = cli("search", f"so:{truth['so_ky_hieu']}", "--archive", str(archive), "--json")
     assert isinstance(found, dict) and [h["doc_id"] for h in found["hits"]] == [doc]

@@ -510,10 +510,12 @@ def set_access_level(archive: Archive, doc_id: int, level: int) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class PendingJobs:
-    """Index jobs not applied yet: the documents to bring in step, and the last job's id."""
+    """Index jobs not applied yet: the documents to bring in step, and the jobs read."""
 
     doc_ids: tuple[int, ...]
-    last_id: int
+    job_ids: tuple[int, ...]
+    """The jobs read, to delete once applied: exactly these, never a range of ids, since on
+    PostgreSQL a lower id may still commit later (ids are drawn when a row is written)."""
     reasons: dict[str, int] = dataclasses.field(default_factory=dict)
     """How many jobs of each reason (added, recut, removed, corrected)."""
 
@@ -533,14 +535,9 @@ def pending_jobs(archive: Archive, limit: int | None = None) -> PendingJobs:
         reasons[row.reason] = reasons.get(row.reason, 0) + 1
     return PendingJobs(
         doc_ids=tuple(dict.fromkeys(r.document_id for r in rows)),
-        last_id=rows[-1].id if rows else 0,
+        job_ids=tuple(r.id for r in rows),
         reasons=reasons,
     )
-
-
-def last_job_id(archive: Archive) -> int:
-    with archive.reading() as s:
-        return int(s.scalar(select(func.max(IndexJob.id))) or 0)
 
 
 def enqueue(archive: Archive, doc_ids: Iterable[int], reason: str) -> None:
@@ -550,22 +547,13 @@ def enqueue(archive: Archive, doc_ids: Iterable[int], reason: str) -> None:
             _job(s, doc_id, reason)
 
 
-def clear_jobs(archive: Archive, doc_ids: Iterable[int], up_to: int) -> None:
-    """These documents' jobs up to `up_to` were applied (later ones, written meanwhile, stay)."""
-    ids = sorted(set(doc_ids))
+def clear_jobs(archive: Archive, job_ids: Iterable[int]) -> None:
+    """These jobs were applied: the index holds the state the store had after each of them
+    (a job commits with its change, and the state is read after the job)."""
+    ids = sorted(set(job_ids))
     with archive.session() as s:
         for start in range(0, len(ids), IN_CHUNK):
-            s.execute(
-                delete(IndexJob).where(
-                    IndexJob.id <= up_to, IndexJob.document_id.in_(ids[start : start + IN_CHUNK])
-                )
-            )
-
-
-def clear_jobs_up_to(archive: Archive, up_to: int) -> None:
-    """Every job up to `up_to` is applied (a rebuild read the store after they were written)."""
-    with archive.session() as s:
-        s.execute(delete(IndexJob).where(IndexJob.id <= up_to))
+            s.execute(delete(IndexJob).where(IndexJob.id.in_(ids[start : start + IN_CHUNK])))
 
 
 def access_levels(archive: Archive, doc_ids: Iterable[int]) -> dict[int, AccessLevel]:

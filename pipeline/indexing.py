@@ -110,7 +110,7 @@ def sync(archive: Archive, *, wait: float | None = None) -> SyncReport:
                         raise
                     time.sleep(0.2)
                     continue
-                store.clear_jobs(archive, jobs.doc_ids, jobs.last_id)
+                store.clear_jobs(archive, jobs.job_ids)
                 applied += len(jobs.doc_ids)
                 # Holding the writer: take what other commands left meanwhile, too.
                 jobs = store.pending_jobs(archive, limit=JOBS_AT_ONCE)
@@ -149,8 +149,8 @@ def _current(archive: Archive, doc_ids: Sequence[int]) -> Iterator[IndexedDocume
 def rebuild(archive: Archive, engine: str | None = None) -> int:
     """A new index from the store (no OCR), swapped in atomically; returns the document count.
 
-    Every job written before the rebuild began is in what it read; the jobs written while it
-    ran are applied to the new index after the swap.
+    The jobs pending when it began are in what it read; those written while it ran are
+    applied to the new index after the swap.
     """
     if engine is None:
         try:
@@ -159,9 +159,9 @@ def rebuild(archive: Archive, engine: str | None = None) -> int:
             current.close()
         except IndexOutdated:
             engine = "tantivy"
-    started_after = store.last_job_id(archive)
+    before = store.pending_jobs(archive)
     count = rebuild_index(archive.index_dir, indexed_documents(archive), engine=engine)
-    store.clear_jobs_up_to(archive, started_after)
+    store.clear_jobs(archive, before.job_ids)
     sync(archive)
     return count
 

@@ -197,7 +197,7 @@ def test_every_document_change_writes_its_index_job_in_the_same_transaction(
     two = [store.NewDocument((refs[0],), "A", {}, 0), store.NewDocument((refs[1],), "B", {}, 0)]
     a, b = store.replace_documents(archive, batch, refs, two).ids
     assert store.pending_jobs(archive).reasons == {"added": 2}
-    store.clear_jobs(archive, [a, b], store.last_job_id(archive))
+    store.clear_jobs(archive, store.pending_jobs(archive).job_ids)
     # The same cut again changes nothing: no job.
     store.replace_documents(archive, batch, refs, two)
     assert not store.pending_jobs(archive)

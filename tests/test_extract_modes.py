@@ -154,3 +154,27 @@ def test_a_number_cited_in_the_body_is_never_the_documents_own(tmp_path: Path) -
     assert md.so_ky_hieu.value == "/TB-" + doc.metadata["ky_hieu"].split("-", 1)[1]
     assert md.so_ky_hieu.needs_review
     assert md.ky_hieu.value == doc.metadata["ky_hieu"]
+
+
+def test_a_stamped_secrecy_mark_and_an_incoming_stamp_are_read(tmp_path: Path) -> None:
+    """ "MẬT" stamped in a frame above the header drives access; "CV ĐẾN" is its own number."""
+    from pipeline.documents import access_level
+    from sohoa.access import AccessLevel
+
+    doc = synth.state_document(11, kind="BC")
+    img = _page(doc.pages[0].blocks)
+    draw = ImageDraw.Draw(img)
+    bold = ImageFont.truetype(str(SMALL.with_name("LiberationSans-Bold.ttf")), 64)
+    x, y = int(img.width * 0.16), 70  # in the top margin, above the issuing body
+    draw.rectangle((x - 24, y - 14, x + 210, y + 86), outline=60, width=6)
+    draw.text((x, y), "MẬT", font=bold, fill=50)
+    small = ImageFont.truetype(str(SMALL), 34)
+    sx, sy = int(img.width * 0.66), 30
+    draw.rectangle((sx - 16, sy - 10, sx + 430, sy + 150), outline=80, width=3)
+    for i, text in enumerate(("CÔNG VĂN ĐẾN", "Số: 1234", "Ngày: 05/3/2021")):
+        draw.text((sx, sy + i * 46), text, font=small, fill=40)
+    md = _read(img, tmp_path)
+    assert md.do_mat.value == "Mật"
+    assert access_level(md.values(), None) == AccessLevel.mat
+    assert (md.so_den.value, md.ngay_den.value) == ("1234", "2021-03-05")
+    assert md.so_ky_hieu.value == doc.metadata["so_ky_hieu"]  # the stamp's number is not it

@@ -142,4 +142,53 @@ def publish(archive_dir: Path, as_json: bool, to: Path) -> None:
     )
 
 
-COMMANDS = [backup, restore, publish]
+@click.command()
+@click.argument("scan_root", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--settle", type=float, default=60.0, help="Seconds a folder must stay unchanged.")
+@click.option("--marker", default=None, help="A file the scanning software writes when done.")
+@click.option("--interval", type=float, default=10.0, help="Seconds between passes.")
+@click.option("--workers", type=int, default=0, help="Worker processes (default: all cores).")
+@click.option("--once", is_flag=True, help="One pass, then stop (for cron or a test).")
+@click.option(
+    "--log",
+    "log_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Log file (default <archive>/watch.log).",
+)
+@archive_options
+def watch(
+    archive_dir: Path,
+    as_json: bool,
+    scan_root: Path,
+    settle: float,
+    marker: str | None,
+    interval: float,
+    workers: int,
+    once: bool,
+    log_file: Path | None,
+) -> None:
+    """Ingest each new batch folder under SCAN_ROOT once it is complete, each once.
+
+    A folder is complete when it holds --marker, or has not changed for --settle seconds.
+
+    Example: sohoa watch /mnt/may-quet --settle 120 --archive /srv/kho
+    """
+    import logging
+
+    from pipeline.run import IngestOptions
+    from pipeline.watch import Watcher
+
+    archive = open_archive(archive_dir, create=True)
+    logging.basicConfig(
+        filename=log_file or archive.root / "watch.log",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+    )
+    watcher = Watcher(
+        archive, scan_root, IngestOptions(workers=workers), settle=settle, marker=marker
+    )
+    watcher.run(interval, passes=1 if once else None)
+
+
+COMMANDS = [backup, restore, publish, watch]

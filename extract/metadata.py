@@ -294,6 +294,7 @@ def _read_first_page(
         issuer = out.get("co_quan_ban_hanh", NOT_FOUND).value
         head = cv.fold(template.replace("{p}", "").strip()) if template else None
         agree = symbol.type_code in cv.TYPE_CODES.get(type_found[1], ())
+        evidence = replace(evidence, type_agrees=agree)
         if agree and head and isinstance(issuer, str) and head in cv.fold(issuer):
             evidence = replace(evidence, symbol_agrees=True)
     for name, (value, q, part) in marks.items():

@@ -80,6 +80,8 @@ class Evidence:
     """OCR was unsure of the day's digits."""
     symbol_agrees: bool = False
     """The symbol's type and body codes agree with the type line and the issuing body."""
+    type_agrees: bool = False
+    """The type line and the symbol's printed type code name the same type."""
     blanks: tuple[Blank, ...] = ()
     """Where the handwritten number and day are, to read them again."""
     readings: Mapping[str, BlankReading] = field(default_factory=dict)
@@ -100,9 +102,7 @@ def flag_fields(found: Mapping[str, FieldValue], evidence: Evidence) -> dict[str
             continue
         if name in TEXT_FIELDS and isinstance(fv.value, str) and not well_formed(fv.value):
             out[name] = _flag(fv, "ill_formed")
-        elif fv.confidence < MIN_CONFIDENCE.get(name, 0.0) and not (
-            name == "ky_hieu" and evidence.symbol_agrees
-        ):
+        elif fv.confidence < MIN_CONFIDENCE.get(name, 0.0) and not _confirmed(name, evidence):
             out[name] = _flag(fv, "low_confidence")
     if evidence.handwritten_number or evidence.unsure_number:
         out.update(_number(out, evidence))
@@ -186,6 +186,15 @@ def _with_number(so_ky_hieu: str, number: str) -> str:
     """ "94/QĐ-UBND" or "/QĐ-UBND" with the number read again: "51/QĐ-UBND"."""
     m = re.match(r"^[^/\-]*(?=[/\-])", so_ky_hieu)
     return number + so_ky_hieu[m.end() :] if m else so_ky_hieu
+
+
+def _confirmed(name: str, evidence: Evidence) -> bool:
+    """Whether a value read unsure is confirmed by a second, independent part of the page: the
+    type line by the symbol's printed type code ("QUYẾT ĐỊNH" and "/QĐ-"), the symbol's codes
+    by the type line and the issuing body."""
+    if name == "loai":
+        return evidence.type_agrees
+    return name == "ky_hieu" and evidence.symbol_agrees
 
 
 def _day(fv: FieldValue, evidence: Evidence) -> FieldValue:

@@ -321,6 +321,17 @@ def dossiers(archive: Archive) -> list[tuple[str, dict | None]]:
         return [(d.code, d.details) for d in s.scalars(select(Dossier).order_by(Dossier.id))]
 
 
+def dossier_document_counts(archive: Archive) -> dict[str, int]:
+    """How many documents each dossier holds, by its code."""
+    with archive.reading() as s:
+        rows = s.execute(
+            select(Dossier.code, func.count(Document.id))
+            .join(Document, Document.dossier_id == Dossier.id)
+            .group_by(Dossier.code)
+        )
+        return {code: int(n) for code, n in rows}
+
+
 def forget_documents(archive: Archive, doc_ids: Sequence[int]) -> None:
     """Delete these documents, their corrections and their index entries (a job each)."""
     ids = sorted(set(doc_ids))

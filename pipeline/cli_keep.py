@@ -191,4 +191,65 @@ def watch(
     watcher.run(interval, passes=1 if once else None)
 
 
-COMMANDS = [backup, restore, publish, watch]
+@click.command()
+@archive_options
+def doctor(archive_dir: Path, as_json: bool) -> None:
+    """Check the programs, the store, disk room, the index, a fixity sample and trust roots.
+
+    Each problem comes with the command that fixes it; exit code 5 when any is an error.
+
+    Example: sohoa doctor
+    """
+    from pipeline.doctor import diagnose
+
+    checks = diagnose(open_archive(archive_dir))
+    if as_json:
+        _print_json([c.as_json() for c in checks])
+    else:
+        marks = {"ok": "✓", "warning": "!", "error": "✗"}
+        for c in checks:
+            fix = t(f"  → sửa: {c.fix}", f"  → fix: {c.fix}") if c.fix else ""
+            click.echo(f"{marks[c.level]} {c.name}: {c.found}{fix}")
+    if any(c.level == "error" for c in checks):
+        sys.exit(int(ExitCode.archive_error))
+
+
+@click.command()
+@click.option(
+    "--on",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day to judge by (default today), YYYY-MM-DD.",
+)
+@archive_options
+def retention(archive_dir: Path, as_json: bool, on: object) -> None:
+    """Dossiers whose retention period has run out, for the appraisal council (nothing deleted).
+
+    Example: sohoa retention --on 2031-01-01 --json
+    """
+    import datetime as dt
+
+    from pipeline.doctor import retention_due
+
+    day = on.date() if isinstance(on, dt.datetime) else None
+    due = retention_due(open_archive(archive_dir), day)
+    if as_json:
+        _print_json(due)
+        return
+    for d in due:
+        when = d["due"] or "?"
+        click.echo(
+            f"{d['ho_so']}  {d['title'] or ''}  {d['thoi_gian'] or '?'}  "
+            f"{d['thoi_han_bao_quan'] or '?'}  {when}  ({d['documents']})"
+            + (f"  {d['note']}" if d["note"] else "")
+        )
+    click.echo(
+        t(
+            f"{len(due)} hồ sơ hết hoặc thiếu thời hạn bảo quản; sohoa không xóa gì.",
+            f"{len(due)} dossiers past or missing their retention period; sohoa deletes nothing.",
+        )
+    )
+
+
+COMMANDS = [backup, restore, publish, watch, doctor, retention]

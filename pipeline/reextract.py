@@ -59,6 +59,7 @@ def reextract(
                 vi=f"Không có lô số {batch_id} trong kho. `sohoa status` cho biết số lô.",
                 en=f"No batch {batch_id} in the archive. `sohoa status` gives the count.",
             )
+    indexing.sync(archive, wait=0.0)  # what an earlier command left in the outbox, first
     total = sum(_pages(*_files(archive, bid)) for bid, _, _ in known)
     done = refused = 0
     removed: list[int] = []

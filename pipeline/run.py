@@ -123,6 +123,8 @@ def _ingest(
     executor: Executor,
     on_progress: Callable[[Progress], None] | None,
 ) -> IngestReport:
+    # What an earlier command left in the outbox (a crash, a busy index) is applied first.
+    indexing.sync(archive, wait=0.0)
     batch_id = store.upsert_batch(archive, batch_dir, manifest.as_dict() if manifest else None)
     dossier_id = dossier_for(archive, manifest)
 

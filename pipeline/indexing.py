@@ -114,7 +114,7 @@ def sync(archive: Archive, *, wait: float | None = None) -> SyncReport:
                 applied += len(jobs.doc_ids)
                 # Holding the writer: take what other commands left meanwhile, too.
                 jobs = store.pending_jobs(archive, limit=JOBS_AT_ONCE)
-    except (ArchiveError, OSError) as exc:
+    except Exception as exc:  # whatever fails, the jobs wait and access holds
         left = _left(archive, exc)
         return SyncReport(applied=applied, pending=left.pending, problem=left.problem)
     finally:
@@ -123,7 +123,7 @@ def sync(archive: Archive, *, wait: float | None = None) -> SyncReport:
 
 
 def _left(archive: Archive, exc: BaseException) -> SyncReport:
-    problem = exc.message() if isinstance(exc, ArchiveError) else str(exc)
+    problem = exc.message() if isinstance(exc, ArchiveError) else f"{type(exc).__name__}: {exc}"
     return SyncReport(pending=len(store.pending_jobs(archive).doc_ids), problem=problem)
 
 

@@ -36,6 +36,14 @@ class _Line:
     def right(self) -> int:
         return max(w.left + w.width for w in self.words)
 
+    @property
+    def top(self) -> int:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> int:
+        return max(w.top + w.height for w in self.words)
+
 
 def _lines(words: Sequence[Word]) -> list[_Line]:
     grouped: dict[int, list[Word]] = {}
@@ -66,21 +74,42 @@ def _columns(lines: list[_Line]) -> list[list[Word]]:
         hi = line.words[line.split].left
         left_col: list[list[Word]] = [line.words[: line.split]]
         right_col: list[list[Word]] = [line.words[line.split :]]
+        spans = [_span(left_col[0]), _span(right_col[0])]
         j = i + 1
         while j < len(lines):
             part = _divide(lines[j], lo, hi)
             if part is None:
                 break  # a line across the boundary (a title, the body) ends the run
-            left, right, lo, hi = part
-            if left:
-                left_col.append(left)
-            if right:
-                right_col.append(right)
+            left, right, new_lo, new_hi = part
+            if lines[j].split is None and not _within(left or right, spans[0 if left else 1]):
+                break  # a mark beside a column, not in it ("KHẨN" at the margin)
+            lo, hi = new_lo, new_hi
+            for side, members in ((0, left), (1, right)):
+                if members:
+                    (left_col, right_col)[side].append(members)
+                    spans[side] = _merge(spans[side], _span(members))
             j += 1
         ordered.extend(left_col)
         ordered.extend(right_col)
         i = j
     return ordered
+
+
+def _span(words: list[Word]) -> tuple[int, int]:
+    return min(w.left for w in words), max(w.left + w.width for w in words)
+
+
+def _merge(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return min(a[0], b[0]), max(a[1], b[1])
+
+
+def _within(words: list[Word], span: tuple[int, int]) -> bool:
+    """Whether a one-sided line stands under its column's lines so far: the two overlap by at
+    least half the shorter of them ("- Lưu: VT" under "Nơi nhận:"; not "KHẨN" at the margin
+    under a centred header)."""
+    left, right = _span(words)
+    overlap = min(right, span[1]) - max(left, span[0])
+    return overlap >= 0.5 * min(right - left, span[1] - span[0])
 
 
 def _divide(line: _Line, lo: int, hi: int) -> tuple[list[Word], list[Word], int, int] | None:

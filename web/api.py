@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
@@ -81,7 +82,16 @@ def sign_out(request: Request, ctx: Ctx, who: Annotated[Principal, Depends(princ
 # -- search ---------------------------------------------------------------------------------
 
 
-@router.get("/search", tags=["search"])
+class Json(JSONResponse):
+    """JSON written straight from the library's plain values (the CLI's --json): no second
+    walk through them; what is not JSON (a date) is written as text, as the CLI does."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, default=str,
+                          separators=(",", ":")).encode()  # fmt: skip
+
+
+@router.get("/search", tags=["search"], response_model=None)
 def search(
     request: Request,
     ctx: Ctx,
@@ -90,7 +100,7 @@ def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     sort: Literal["relevance", "ngay", "-ngay"] = "relevance",
     facets: bool = True,
-) -> dict:
+) -> Json:
     """Full-text and metadata search (the CLI's `search --json`), only what the user may see."""
     from pipeline.searching import search as run_search
 
@@ -101,7 +111,7 @@ def search(
     )  # fmt: skip
     places = store.page_places(ctx.archive, [h.doc_id for h in results.hits])
     note(request, ctx, who, "search", detail={"query": q, "total": results.total})
-    return search_view(results, places)
+    return Json(search_view(results, places))
 
 
 # -- documents ------------------------------------------------------------------------------
@@ -122,12 +132,12 @@ def _record(request: Request, ctx: Context, who: Principal, doc_id: int, action:
     return record
 
 
-@router.get("/documents/{doc_id}", tags=["documents"])
-def document(request: Request, ctx: Ctx, who: Researcher, doc_id: DocId) -> dict:
+@router.get("/documents/{doc_id}", tags=["documents"], response_model=None)
+def document(request: Request, ctx: Ctx, who: Researcher, doc_id: DocId) -> Json:
     """A document's metadata (confidence, region, review flags, corrections) and page texts."""
     record = _record(request, ctx, who, doc_id, "document")
     note(request, ctx, who, "document", document_id=doc_id)
-    return signatures.add_to_view(ctx.archive, doc_id, document_view(record))
+    return Json(signatures.add_to_view(ctx.archive, doc_id, document_view(record)))
 
 
 @router.get("/documents/{doc_id}/pages", tags=["documents"])

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from archive_store import accounts
+from archive_store import accounts, audit
 from archive_store.accounts import Principal
 from archive_store.db import Archive
 from sohoa.errors import ExitCode, SohoaError
@@ -140,7 +140,7 @@ def create_app(settings: ServerSettings, archive: Archive | None = None) -> Fast
     """The server over one archive (opened here unless given); one index kept open."""
     archive = archive or Archive(settings.archive_dir, create=False)
     accounts.warm_up()
-    ctx = Context(archive, SharedIndex(archive), settings)
+    ctx = Context(archive, SharedIndex(archive), settings, audit.Recorder(archive))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

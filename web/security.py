@@ -9,13 +9,17 @@ a document the user may not see is answered like one that does not exist (404).
 
 from __future__ import annotations
 
+import os
+import queue
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from archive_store import accounts, audit, store
 from archive_store.accounts import Principal, Role
@@ -32,24 +36,45 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class SharedIndex:
-    """The server process's one open index, searched by many threads: the engine call is
-    serialized (the live index may swap to a rebuilt generation between calls)."""
+    """The server process's open index, searched by many threads.
 
-    def __init__(self, archive: Archive) -> None:
+    A few backends are kept open (one per core): each is used by one thread at a time, since
+    a live index may swap itself to a rebuilt generation between calls; the engine releases
+    the GIL while it searches, so two searches run on two cores.
+    """
+
+    def __init__(self, archive: Archive, size: int | None = None) -> None:
         self._archive = archive
-        self._backend: SearchBackend | None = None
-        self._lock = threading.Lock()
+        self._size = size or min(4, os.cpu_count() or 1)
+        self._free: queue.LifoQueue[SearchBackend] = queue.LifoQueue()
+        self._opened: list[SearchBackend] = []
+        self._guard = threading.Lock()
         self.engine = "tantivy"
 
-    def _open(self) -> SearchBackend:
-        if self._backend is None:
-            self._backend = open_index(self._archive.index_dir)
-            self.engine = self._backend.engine
-        return self._backend
+    @contextmanager
+    def _backend(self) -> Iterator[SearchBackend]:
+        backend = self._take()
+        try:
+            yield backend
+        finally:
+            self._free.put(backend)
+
+    def _take(self) -> SearchBackend:
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            pass
+        with self._guard:
+            if len(self._opened) < self._size:
+                backend = open_index(self._archive.index_dir)
+                self.engine = backend.engine
+                self._opened.append(backend)
+                return backend
+        return self._free.get()
 
     def search(self, query: str, **options: object) -> SearchResults:
-        with self._lock:
-            return self._open().search(query, **options)  # type: ignore[arg-type]
+        with self._backend() as backend:
+            return backend.search(query, **options)  # type: ignore[arg-type]
 
     def replace(self, docs: object) -> int:
         raise NotImplementedError("the server's index only searches")
@@ -58,14 +83,14 @@ class SharedIndex:
         raise NotImplementedError("the server's index only searches")
 
     def versions(self) -> dict[int, str]:
-        with self._lock:
-            return self._open().versions()
+        with self._backend() as backend:
+            return backend.versions()
 
     def close(self) -> None:
-        with self._lock:
-            if self._backend is not None:
-                self._backend.close()
-                self._backend = None
+        with self._guard:
+            for backend in self._opened:
+                backend.close()
+            self._opened.clear()
 
 
 @dataclass
@@ -75,9 +100,11 @@ class Context:
     archive: Archive
     index: SharedIndex
     settings: ServerSettings
+    recorder: audit.Recorder
 
 
-def context(request: Request) -> Context:
+async def context(request: Request) -> Context:
+    # async: no thread hop for what needs none (sync dependencies each run in the pool)
     ctx: Context = request.app.state.sohoa
     return ctx
 
@@ -143,16 +170,18 @@ def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Pr
     return who
 
 
-def requires(role: Role) -> Callable[..., Principal]:
+def requires(role: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the request's user, who must hold at least `role` (else 403)."""
 
-    def check(
+    async def check(
         request: Request,
         who: Annotated[Principal, Depends(principal)],
         ctx: Annotated[Context, Depends(context)],
     ) -> Principal:
         if who.user.role < role:
-            note(request, ctx, who, "role", "denied", detail={"path": request.url.path})
+            await run_in_threadpool(
+                note, request, ctx, who, "role", "denied", detail={"path": request.url.path}
+            )
             raise HTTPException(
                 403,
                 t(
@@ -176,9 +205,9 @@ def note(
     detail: dict | None = None,
     user: str | None = None,
 ) -> None:
-    """Append to the audit trail: who, when, from where, with what outcome."""
-    audit.record(
-        ctx.archive,
+    """Append to the audit trail: who, when, from where, with what outcome (committed before
+    the answer goes out)."""
+    ctx.recorder.record(
         audit.Event(
             action=action,
             user=user if user is not None else (who.user.name if who else ""),

@@ -1,0 +1,299 @@
+"""Benchmark of the server: searches per second and latency with concurrent clients on
+loopback, and page-image time to first byte, against an archive of N synthetic pages."""
+
+# .venv/bin/python scripts/bench_portal.py --pages 200000 --clients 20 --seconds 30
+#
+# 1. An archive whose store and index hold the documents of N synthetic pages (the search
+#    benchmark's corpus, bench_search.Corpus; the store filled as bench_secrecy does), each
+#    page with its row, and the first page of 20 documents a real A4 scan at 300 dpi in the
+#    blob store. A researcher (clearance Mật) and an admin.
+# 2. A real `sohoa serve` on 127.0.0.1 (--workers W), each client signed in with its own
+#    session: C clients search the query mix back to back (closed loop) for S seconds;
+#    searches per second and p50/p95/p99 latency (each search is audited, as in use).
+# 3. Page images: each use copy made once (the first request, timed), then C clients fetch
+#    them back to back; time to first byte p50/p95.
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import insert
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from archive_store import accounts
+from archive_store.accounts import Role
+from archive_store.blobs import sha256_file
+from archive_store.db import Archive
+from archive_store.models import Batch, Document, DocumentPage, Page
+from archive_store.words import encode_words
+from indexer.backend import rebuild_index
+from indexer.types import IndexedDocument
+from scripts.bench_search import QUERIES, Corpus
+from sohoa.access import AccessLevel
+
+PASSWORD = "mat-khau-bench-portal"
+FONT = Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")
+SCANS = 20
+
+
+def _percentile(values: list[float], pct: int) -> float:
+    ordered = sorted(values)
+    return round(ordered[round(pct / 100 * (len(ordered) - 1))], 1) if ordered else 0.0
+
+
+def build(pages: int, where: Path) -> tuple[Path, int]:
+    """The archive at where/kho; returns it and the number of documents."""
+    archive = Archive(where / "kho")
+    scans = _scans(where / "scans", archive)
+    with archive.session() as s:
+        s.add(Batch(id=1, path=str(where / "hop"), name="hop"))
+    docs: list[dict] = []
+    parts: list[dict] = []
+    rows: list[dict] = []
+
+    def flush() -> None:
+        with archive.session() as s:
+            s.execute(insert(Document), docs)
+            s.execute(insert(Page), rows)
+            s.execute(insert(DocumentPage), parts)
+        for batch in (docs, parts, rows):
+            batch.clear()
+
+    def stored(corpus: Corpus) -> Iterator[IndexedDocument]:
+        for doc in corpus:
+            sha = f"{doc.doc_id:064x}"
+            scan = scans.get(doc.doc_id)
+            if scan:  # a real scan as the document's first page
+                sha = scan
+            docs.append({
+                "id": doc.doc_id, "batch_id": 1, "sha256": sha,
+                "source_path": f"hs-{doc.doc_id}.tif", "first_page": 1,
+                "last_page": len(doc.pages), "title": doc.title, "extracted": {},
+                "access_level": doc.access_level,
+            })  # fmt: skip
+            for page in doc.pages:
+                key = sha if page.page == 1 or not scan else f"e{doc.doc_id:059x}{page.page:04x}"
+                parts.append(
+                    {
+                        "document_id": doc.doc_id,
+                        "ordinal": page.page,
+                        "sha256": key,
+                        "source_page": page.page,
+                        "source_path": f"hs-{doc.doc_id}.tif",
+                    }
+                )
+                rows.append({
+                    "sha256": key, "source_page": page.page, "text": "", "words": _NO_WORDS,
+                    "mean_confidence": 90.0, "needs_review": False, "review_reasons": [],
+                    "width": 2480, "height": 3508, "dpi": 300, "cleanup": {}, "engine": "bench",
+                    "ocr_seconds": 0.0, "cleanup_seconds": 0.0,
+                })  # fmt: skip
+            if len(docs) >= 5000:
+                flush()
+            yield doc
+
+    count = rebuild_index(archive.index_dir, stored(Corpus(pages, 2024)))
+    flush()
+    accounts.add_user(archive, "admin", "Admin", Role.admin, AccessLevel.tuyet_mat, PASSWORD)
+    accounts.add_user(archive, "doc", "Researcher", Role.researcher, AccessLevel.mat, PASSWORD)
+    archive.close()
+    return where / "kho", count
+
+
+_NO_WORDS = encode_words(())
+
+
+def _scans(folder: Path, archive: Archive) -> dict[int, str]:
+    """Real A4 300-dpi greyscale scans (text lines) for the first pages of documents 1..20."""
+    folder.mkdir(parents=True)
+    font = ImageFont.truetype(str(FONT), 50)
+    out = {}
+    for n in range(1, SCANS + 1):
+        img = Image.new("L", (2480, 3508), 250)
+        draw = ImageDraw.Draw(img)
+        for line in range(40):
+            draw.text((250, 300 + line * 75), f"Văn bản {n}, dòng {line}: công tác kiểm tra "
+                      "đảng viên và tổ chức đảng", font=font, fill=20)  # fmt: skip
+        path = folder / f"scan-{n}.png"
+        img.save(path, dpi=(300, 300))
+        sha = sha256_file(path)
+        archive.blobs.put(path, sha)
+        out[n] = sha
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(root: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "serve", "--archive", str(root), "--port",
+         str(port), "--workers", str(workers)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/api/v1/session").status_code == 401:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+async def _signed_in(url: str) -> httpx.AsyncClient:
+    c = httpx.AsyncClient(base_url=url, headers={"origin": url}, timeout=120)
+    r = await c.post("/api/v1/session", json={"name": "doc", "password": PASSWORD})
+    r.raise_for_status()
+    return c
+
+
+async def _clients(url: str, n: int) -> list[httpx.AsyncClient]:
+    # Signed in one after the other: each sign-in is one Argon2id check.
+    return [await _signed_in(url) for _ in range(n)]
+
+
+async def load_search(url: str, clients: int, seconds: float) -> dict[str, object]:
+    queries = [q for q, options in QUERIES if int(options.get("clearance", 0)) <= 1]  # type: ignore[call-overload]
+    cs = await _clients(url, clients)
+    for q in queries:  # warm-up
+        await cs[0].get("/api/v1/search", params={"q": q})
+    latencies: list[float] = []
+    errors = 0
+
+    async def client(c: httpx.AsyncClient, seed: int) -> None:
+        nonlocal errors
+        rng = random.Random(seed)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            start = time.perf_counter()
+            r = await c.get("/api/v1/search", params={"q": rng.choice(queries)})
+            latencies.append((time.perf_counter() - start) * 1000)
+            errors += r.status_code != 200
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client(c, i) for i, c in enumerate(cs)))
+    took = time.perf_counter() - start
+    for c in cs:
+        await c.aclose()
+    return {
+        "clients": clients, "searches": len(latencies), "errors": errors,
+        "searches_per_s": round(len(latencies) / took, 1),
+        "p50_ms": _percentile(latencies, 50), "p95_ms": _percentile(latencies, 95),
+        "p99_ms": _percentile(latencies, 99),
+    }  # fmt: skip
+
+
+async def load_images(url: str, clients: int, seconds: float) -> dict[str, object]:
+    cs = await _clients(url, clients)
+    paths = [f"/api/v1/documents/{n}/pages/1/image" for n in range(1, SCANS + 1)]
+    first: list[float] = []
+    for p in paths:  # the use copies made, one by one
+        start = time.perf_counter()
+        r = await cs[0].get(p)
+        first.append((time.perf_counter() - start) * 1000)
+        r.raise_for_status()
+    ttfb: list[float] = []
+    total: list[float] = []
+    sizes: list[int] = []
+
+    async def client(c: httpx.AsyncClient, seed: int) -> None:
+        rng = random.Random(seed)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            start = time.perf_counter()
+            async with c.stream("GET", rng.choice(paths)) as r:
+                size = 0
+                async for chunk in r.aiter_raw():
+                    if not size:
+                        ttfb.append((time.perf_counter() - start) * 1000)
+                    size += len(chunk)
+            total.append((time.perf_counter() - start) * 1000)
+            sizes.append(size)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client(c, i) for i, c in enumerate(cs)))
+    took = time.perf_counter() - start
+    for c in cs:
+        await c.aclose()
+    return {
+        "clients": clients, "images": len(ttfb), "images_per_s": round(len(ttfb) / took, 1),
+        "first_make_p50_ms": _percentile(first, 50), "first_make_max_ms": round(max(first), 1),
+        "ttfb_p50_ms": _percentile(ttfb, 50), "ttfb_p95_ms": _percentile(ttfb, 95),
+        "full_p95_ms": _percentile(total, 95), "kb": round(sum(sizes) / len(sizes) / 1024),
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=200_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="server processes (each value measured in turn)")  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="print JSON only")
+    parser.add_argument("--dir", type=Path, help="where to build (default: a temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the archive (reuse with --dir)")
+    args = parser.parse_args()
+    where = Path(tempfile.mkdtemp(prefix="bench-portal-", dir=args.dir))
+    os.environ.setdefault("SOHOA_LANG", "en")
+    try:
+        start = time.perf_counter()
+        root, documents = build(args.pages, where)
+        result: dict[str, object] = {
+            "pages": args.pages, "documents": documents,
+            "build_s": round(time.perf_counter() - start, 1), "runs": [],
+        }  # fmt: skip
+        for workers in args.workers:
+            proc, url = serve(root, workers)
+            try:
+                run = {
+                    "workers": workers,
+                    "search": asyncio.run(load_search(url, args.clients, args.seconds)),
+                    "images": asyncio.run(load_images(url, args.clients, args.seconds / 2)),
+                }
+            finally:
+                proc.terminate()
+                proc.wait(30)
+            result["runs"].append(run)  # type: ignore[attr-defined]
+            if not args.json:
+                s, i = run["search"], run["images"]
+                print(
+                    f"{workers} worker(s), {args.clients} clients, {args.pages} pages: "
+                    f"{s['searches_per_s']} searches/s, p50 {s['p50_ms']} / p95 {s['p95_ms']} / "
+                    f"p99 {s['p99_ms']} ms ({s['errors']} errors); page image TTFB p50 "
+                    f"{i['ttfb_p50_ms']} / p95 {i['ttfb_p95_ms']} ms once cached "
+                    f"({i['images_per_s']}/s, {i['kb']} KB; first make p50 "
+                    f"{i['first_make_p50_ms']} ms)",
+                    flush=True,
+                )
+    finally:
+        if not args.keep:
+            shutil.rmtree(where, ignore_errors=True)
+    if args.json:
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -334,6 +334,10 @@ def _title(line: Line, start: int = 0) -> Found | None:
 def _marker(line: Line) -> re.Match[str] | None:
     """An authority marker in capitals followed by capitals ("T/M BAN THƯỜNG VỤ")."""
     for m in AUTHORITY.finditer(line.key):
+        if line.x0 is not None and (line.key[: m.start()].strip() or line.x0 < 0.3):
+            # With boxes the marker opens its own line of the signature column: "(KTTH)" in a
+            # recipient of the "Nơi nhận" list beside it is none.
+            continue
         after = line.text[m.end() : m.end() + 12]
         if cv.is_upper(line.text[m.start() : m.end()], 1.0) and cv.is_upper(after, 0.9):
             return m
@@ -349,12 +353,13 @@ def find_signature(lines: Sequence[Line], kind: str | None) -> dict[str, Found]:
         i, m = marks[-1]
         # "TM. ỦY BAN NHÂN DÂN" over "KT. CHỦ TỊCH": the first marker of the block names it.
         first_line, first = lines[i], m
-        if len(marks) > 1 and marks[-2][0] == i - 1:
-            first_line, first = lines[i - 1], marks[-2][1]
+        prior = _column(lines, i, -1)
+        if len(marks) > 1 and prior and marks[-2][0] == prior[0]:
+            first_line, first = lines[prior[0]], marks[-2][1]
         auth = authority(first.group(1), kind)
         out["quyen_han_ky"] = (auth, 0.95, (first_line, first.start(), first.end()))
         start = i + 1
-        for j in range(i + 1, min(i + 4, len(lines))):
+        for j in _column(lines, i, 1)[:3]:
             title = _title(lines[j])
             if title:
                 out["chuc_vu"], start = (title[0], title[1] * 0.97, title[2]), j + 1
@@ -378,15 +383,27 @@ def find_signature(lines: Sequence[Line], kind: str | None) -> dict[str, Found]:
         if not out:
             return out
     column = out["chuc_vu"][2][0].cx if "chuc_vu" in out else None
-    for line in lines[start : start + 12]:
-        if column is not None and line.cx is not None and abs(line.cx - column) > 0.2:
-            continue  # the signature column only: not the "Nơi nhận" list beside it
+    below = [ln for ln in lines[start:] if _near(ln.cx, column)]
+    for line in below[:12]:  # the signature column only: not the "Nơi nhận" list beside it
         name = read_name(line.text)
         if name and name[1] > out.get("nguoi_ky", ("", 0.0))[1]:
             out["nguoi_ky"] = (name[0], name[1], (line, name[2], name[3]))
             if name[1] >= 0.95:
                 break
     return out
+
+
+def _column(lines: Sequence[Line], i: int, step: int) -> list[int]:
+    """Indexes of the lines after (step 1) or before (-1) line i in its column, nearest first;
+    without boxes, every line."""
+    cx = lines[i].cx
+    order = range(i + 1, len(lines)) if step > 0 else range(i - 1, -1, -1)
+    return [j for j in order if _near(lines[j].cx, cx)]
+
+
+def _near(cx: float | None, column: float | None) -> bool:
+    """In the column centred at `column` (anything, without boxes)."""
+    return cx is None or column is None or abs(cx - column) <= 0.2
 
 
 _RECIPIENTS = re.compile(r"^\s*n\s?[o0]\s?i\s?nh\s?[a4]\s?n\s*[:;.]?")

@@ -57,8 +57,11 @@ def test_sessions_end_on_timeouts_and_on_every_change(archive: Archive) -> None:
         s.execute(update(UserSession).values(
             created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=8, minutes=1)))  # fmt: skip
     assert accounts.session_principal(archive, raw, policy) is None
-    for change in ({"full_name": "An Nguyễn"}, {"clearance": AccessLevel.cong_khai},
-                   {"role": Role.clerk}, {"password": "mat-khau-moi-dai"}, {"active": False}):  # fmt: skip
+    changes: list[dict] = [
+        {"full_name": "An Nguyễn"}, {"clearance": AccessLevel.cong_khai}, {"role": Role.clerk},
+        {"password": "mat-khau-moi-dai"}, {"active": False},
+    ]  # fmt: skip
+    for change in changes:
         raw, _ = accounts.open_session(archive, u.id, "c", "ua")
         accounts.set_user(archive, "an", **change)  # type: ignore[arg-type]
         alive = accounts.session_principal(archive, raw, policy) is not None
@@ -71,7 +74,7 @@ def test_sessions_end_on_timeouts_and_on_every_change(archive: Archive) -> None:
 
 def test_tokens_are_hashed_expire_and_are_revoked(archive: Archive) -> None:
     accounts.add_user(archive, "bot", "Bot", Role.researcher, AccessLevel.cong_khai, PASSWORD)
-    raw, info = accounts.add_token(archive, "bot", "lgsp", 30)
+    raw, _ = accounts.add_token(archive, "bot", "lgsp", 30)
     with archive.reading() as s:
         assert raw not in str(s.execute(text("select * from api_token")).all())
     who = accounts.token_principal(archive, raw)

@@ -63,7 +63,7 @@ def test_sessions_end_on_timeouts_and_on_every_change(archive: Archive) -> None:
     ]  # fmt: skip
     for change in changes:
         raw, _ = accounts.open_session(archive, u.id, "c", "ua")
-        accounts.set_user(archive, "an", **change)  # type: ignore[arg-type]
+        accounts.set_user(archive, "an", **change)
         alive = accounts.session_principal(archive, raw, policy) is not None
         assert alive == ("full_name" in change), change
     with pytest.raises(AccountError):

@@ -435,7 +435,12 @@ def extract_metadata(
 
 def document_title(md: DocumentMetadata, fallback: str) -> str:
     """A readable title: "Đề án 10-ĐA/TU: <trích yếu>", or the fallback when nothing was read."""
-    sure = [f.value for f in (md.loai, md.so_ky_hieu) if f.value and f.confidence >= 0.3]
+    number = md.so_ky_hieu
+    if number.review_reason == "handwritten" and isinstance(number.value, str):
+        # A number written by hand and not confirmed: the title shows what is printed only.
+        cut = re.search(r"[/-]", number.value)
+        number = replace(number, value="…" + number.value[cut.start() :] if cut else None)
+    sure = [f.value for f in (md.loai, number) if f.value and f.confidence >= 0.3]
     head = " ".join(str(v) for v in sure)
     subject = md.trich_yeu.value if md.trich_yeu.confidence >= 0.3 else None
     if isinstance(subject, str) and len(subject) > 160:

@@ -41,6 +41,19 @@ class ReviewItem:
     disputed: tuple[Disagreement, ...] = ()
     """The page's words the engines disagreed on, in reading order, for a person to settle."""
 
+    def as_json(self) -> dict:
+        """As `review --json` and the server's review queue list it."""
+        return {
+            "doc_id": self.doc_id, "source_file": self.source_file,
+            "source_page": self.source_page, "mean_confidence": round(self.mean_confidence, 2),
+            "reasons": list(self.reasons),
+            "disputed": [
+                {"text": d.text, "engine": d.engine, "conf": d.conf, "other": d.other,
+                 "other_conf": d.other_conf, "box": list(d.box)}
+                for d in self.disputed
+            ],
+        }  # fmt: skip
+
 
 def disagreements(words: tuple[Word, ...]) -> tuple[Disagreement, ...]:
     """The disputed words of a page (see ocr.second_opinion)."""
@@ -111,6 +124,15 @@ class FieldReviewItem:
     source_page: int | None
     region: tuple[int, ...] | None
     """(left, top, width, height) in pixels of the page image OCR read."""
+
+    def as_json(self) -> dict:
+        """As `review --json` and the server's review queue list it."""
+        return {
+            "doc_id": self.doc_id, "field": self.field, "value": self.value,
+            "review_reason": self.reason, "confidence": self.confidence, "page": self.page,
+            "source_file": self.source_file, "source_page": self.source_page,
+            "region": list(self.region) if self.region else None,
+        }  # fmt: skip
 
 
 def fields_to_review(

@@ -160,9 +160,16 @@ def test_admins_users_and_audit(served: Served) -> None:
         assert last_admin.status_code == 400
         trail = c.get("/api/v1/audit", params={"user": "admin"}).json()
         assert any(e["action"] == "user_add" for e in trail)
+        check = c.post("/api/v1/reindex", params={"verify": "true"}).json()
+        assert check["ok"] is True and check["documents"] == 2
+        assert c.post("/api/v1/reindex").json() == {"documents": 2}
+        assert c.post("/api/v1/fixity").json()["ok"] is True
     with served.signed_in("binh") as c:
         assert c.get("/api/v1/audit").status_code == 403
         assert c.get("/api/v1/users").status_code == 403
+        assert c.post("/api/v1/reindex").status_code == 403
+    with served.signed_in("thuky") as c:
+        assert c.post("/api/v1/fixity").status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -320,24 +320,7 @@ def review(
     fields = fields_to_review(ctx.archive, limit, clearance)
     items = pages_to_review(ctx.archive, limit, clearance)
     note(request, ctx, who, "review")
-    return {
-        "fields": [
-            {
-                "doc_id": f.doc_id, "field": f.field, "value": f.value,
-                "review_reason": f.reason, "confidence": f.confidence, "page": f.page,
-                "source_file": f.source_file, "source_page": f.source_page,
-                "region": list(f.region) if f.region else None,
-            }
-            for f in fields
-        ],
-        "pages": [
-            {
-                "doc_id": i.doc_id, "source_file": i.source_file, "source_page": i.source_page,
-                "mean_confidence": round(i.mean_confidence, 2), "reasons": list(i.reasons),
-            }
-            for i in items
-        ],
-    }  # fmt: skip
+    return {"fields": [f.as_json() for f in fields], "pages": [i.as_json() for i in items]}
 
 
 # -- admins: users and the audit trail --------------------------------------------------------
@@ -425,3 +408,41 @@ def audit_trail(
 def levels(who: Researcher) -> list[dict]:
     """Secrecy levels and their marks (for clients' forms)."""
     return [{"slug": lv.slug, "label": lv.label} for lv in AccessLevel]
+
+
+# -- admins: the index and the originals --------------------------------------------------------
+
+
+@router.post("/reindex", tags=["admin"])
+def reindex(
+    request: Request,
+    ctx: Ctx,
+    who: Admin,
+    verify: Annotated[bool, Query(description="only compare the index with the store")] = False,
+) -> dict:
+    """Rebuild the search index from the store (swapped in atomically), or only verify it."""
+    from pipeline import indexing
+
+    if verify:
+        documents, report = indexing.verify(ctx.archive)
+        note(request, ctx, who, "reindex", detail={"verify": True, "ok": report.ok})
+        return {
+            "documents": documents, "missing": list(report.missing), "stale": list(report.stale),
+            "extra": list(report.extra), "ok": report.ok,
+        }  # fmt: skip
+    count = indexing.rebuild(ctx.archive)
+    note(request, ctx, who, "reindex", detail={"documents": count})
+    return {"documents": count}
+
+
+@router.post("/fixity", tags=["admin"])
+def fixity(request: Request, ctx: Ctx, who: Admin) -> dict:
+    """Re-hash every stored original (reads every byte: for small archives or quiet hours)."""
+    from archive_store.fixity import check_fixity
+
+    report = check_fixity(ctx.archive)
+    note(request, ctx, who, "fixity", detail={"ok": report.ok, "checked": report.checked})
+    return {
+        "checked": report.checked, "missing": list(report.missing),
+        "corrupt": list(report.corrupt), "orphan_pages": report.orphan_pages, "ok": report.ok,
+    }  # fmt: skip

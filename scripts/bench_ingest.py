@@ -51,6 +51,27 @@ def make_pages(folder: Path, count: int) -> list[Path]:
     return paths
 
 
+def worker_cpu(pages: list[Path], second_opinion: str) -> float:
+    """CPU seconds one worker spends a page (ocr_page in this process, the model loaded first):
+    a figure that, unlike wall time, other jobs on a shared machine hardly change."""
+    from ocr.page import ocr_page
+
+    before = os.environ.get("SOHOA_OCR_SECOND_OPINION")
+    os.environ["SOHOA_OCR_SECOND_OPINION"] = second_opinion
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    try:
+        ocr_page(pages[0], 0)
+        started = time.process_time()
+        for page in pages:
+            ocr_page(page, 0)
+        return (time.process_time() - started) / len(pages)
+    finally:
+        if before is None:
+            del os.environ["SOHOA_OCR_SECOND_OPINION"]
+        else:
+            os.environ["SOHOA_OCR_SECOND_OPINION"] = before
+
+
 def raw_tesseract(pages: list[Path], workers: int, out: Path) -> float:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     out.mkdir(parents=True, exist_ok=True)
@@ -157,6 +178,8 @@ def main() -> None:
             alone_s = sohoa_ingest(tmp / "batch", tmp / "kho-alone", args.workers, None, "off")
             result["sohoa_alone_pages_per_s"] = round(args.pages / alone_s, 3)
             result["ratio_alone"] = round(raw_s / alone_s, 3)
+            result["worker_cpu_s_per_page"] = round(worker_cpu(pages, "on"), 3)
+            result["worker_cpu_s_per_page_alone"] = round(worker_cpu(pages, "off"), 3)
             with Archive(tmp / "kho") as archive, archive.session() as s:
                 engines = s.scalars(select(Page.engine)).all()
             result["pages_with_second_opinion"] = sum("asterocr" in e for e in engines)
@@ -182,6 +205,10 @@ def main() -> None:
             f"sohoa ingest, second opinion off: {result['sohoa_alone_pages_per_s']:.3f} pages/s,"
             f" ratio {result['ratio_alone']:.3f}; pages re-read in part:"
             f" {result['pages_with_second_opinion']} of {args.pages}"
+        )
+        print(
+            f"one worker's CPU a page: {result['worker_cpu_s_per_page']:.3f} s with the second"
+            f" opinion, {result['worker_cpu_s_per_page_alone']:.3f} s without"
         )
     if "ratio_dask" in result:
         print(

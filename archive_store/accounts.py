@@ -367,15 +367,30 @@ def _digest(raw: str) -> str:
 
 
 def open_session(
-    archive: Archive, user_id: int, client: str, user_agent: str, replaces: str | None = None
+    archive: Archive,
+    user_id: int,
+    client: str,
+    user_agent: str,
+    replaces: str | None = None,
+    policy: Policy | None = None,
 ) -> tuple[str, str]:
-    """A new session (id, CSRF token); the session the browser had before, if any, ends."""
+    """A new session (id, CSRF token); the session the browser had before, if any, ends, and
+    so does every session past its timeouts (the table holds live sessions only)."""
     raw = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     with archive.session() as s:
         if replaces:
             s.execute(delete(UserSession).where(UserSession.id_hash == _digest(replaces)))
         t = now()
+        if policy is not None:
+            s.execute(
+                delete(UserSession).where(
+                    or_(
+                        UserSession.last_seen_at < t - dt.timedelta(minutes=policy.idle_minutes),
+                        UserSession.created_at < t - dt.timedelta(hours=policy.absolute_hours),
+                    )
+                )
+            )
         s.add(
             UserSession(
                 id_hash=_digest(raw), user_id=user_id, csrf_token=csrf, created_at=t,

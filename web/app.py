@@ -186,7 +186,12 @@ def create_app(settings: ServerSettings, archive: Archive | None = None) -> Fast
                 401, t("Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password.")
             )
         raw, csrf = accounts.open_session(
-            archive, result.user.id, client, agent_of(request), request.cookies.get(COOKIE)
+            archive,
+            result.user.id,
+            client,
+            agent_of(request),
+            request.cookies.get(COOKIE),
+            settings.policy,
         )
         who = Principal(result.user, "session", csrf)
         note(request, ctx, who, "sign_in")

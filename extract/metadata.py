@@ -212,6 +212,18 @@ def _read_first_page(
     body = next((i for i, ln in enumerate(lines[:40]) if hd.is_body(ln)), min(len(lines), 25))
     zone = lines[: type_found[0]] if type_found else lines[: min(body, 16)]
     national, organs = _header(zone)
+    named = {id(line) for _, line in organs}
+    # A line in capitals under the issuing body that names no organ we know ("BAN CHỈ ĐẠO 138"
+    # under "UBND TỈNH QUẢNG NGÃI"): the issuer may be that unit, so a person must look.
+    top = (organs[0][1].box or (0, 0, 0, 0))[1] if organs else 0
+    unnamed = organs and any(
+        hd.left(ln) and id(ln) not in named and cv.is_upper(ln.text, 0.9)
+        and len(ln.text.split()) >= 2 and not cv.strip_national(ln.key)[0]
+        and not re.match(r"\W*s[o0]\b", ln.key) and not ln.key.strip().startswith(cv.LEVELS)
+        and not cv.read_marks(ln.text, ln.key) and hd.well_formed(ln.text)
+        and (ln.box or (0, 0, 0, 0))[1] >= top
+        for ln in zone
+    )  # fmt: skip
     # The document's own number stands in the header's left column, never in the body.
     search = [ln for ln in lines[: max(body, len(zone))] if hd.left(ln)]
     found = find_symbol(zone) or find_symbol(search, bare=False) or _printed_symbol(zone)
@@ -248,7 +260,7 @@ def _read_first_page(
     if subject:
         text = hd.subject_text(subject)
         out["trich_yeu"] = _field(text, 0.9 if len(subject) > 1 else 0.95, subject)
-    evidence = Evidence(stamps=stamps)
+    evidence = Evidence(stamps=stamps, unnamed_issuer=bool(unnamed))
     if symbol:
         agree = bool(type_found and code in cv.TYPE_CODES.get(type_found[1], ()))
         q = min(1.0, sq * (1.05 if agree else 1.0))

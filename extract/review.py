@@ -31,6 +31,10 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     "low_confidence": ("độ tin cậy thấp", "low confidence"),
     "ill_formed": ("không phải tiếng Việt chuẩn (dấu, vết mực)", "not well-formed Vietnamese"),
+    "unknown_issuer": (
+        "khối cơ quan ban hành có dòng chưa nhận ra (có thể là đơn vị ban hành)",
+        "a line of the issuing-body block names no known organ (it may be the issuer)",
+    ),
 }
 """Review reason codes -> (Vietnamese, English) for what a clerk reads."""
 
@@ -80,6 +84,8 @@ class Evidence:
     """OCR was unsure of the day's digits."""
     symbol_agrees: bool = False
     """The symbol's type and body codes agree with the type line and the issuing body."""
+    unnamed_issuer: bool = False
+    """A line of the issuing-body block names no organ we know: the issuer may be that unit."""
     type_agrees: bool = False
     """The type line and the symbol's printed type code name the same type."""
     blanks: tuple[Blank, ...] = ()
@@ -104,6 +110,8 @@ def flag_fields(found: Mapping[str, FieldValue], evidence: Evidence) -> dict[str
             out[name] = _flag(fv, "ill_formed")
         elif fv.confidence < MIN_CONFIDENCE.get(name, 0.0) and not _confirmed(name, evidence):
             out[name] = _flag(fv, "low_confidence")
+    if evidence.unnamed_issuer and out.get("co_quan_ban_hanh", NOT_FOUND).value is not None:
+        out["co_quan_ban_hanh"] = _flag(out["co_quan_ban_hanh"], "unknown_issuer")
     if evidence.handwritten_number or evidence.unsure_number:
         out.update(_number(out, evidence))
     if (evidence.handwritten_day or evidence.unsure_day) and "ngay_ban_hanh" in out:

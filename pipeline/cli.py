@@ -466,6 +466,8 @@ def review(archive_dir: Path, as_json: bool, limit: int | None, clearance: Acces
     required=True,
     help="Folder to write into.",
 )
+@click.option("--package", is_flag=True, help="A transfer package (BagIt, METS, PREMIS).")
+@click.option("--phong", default=None, help="With --package: every dossier of this fonds.")
 @clearance_option
 @archive_options
 def export(
@@ -474,14 +476,24 @@ def export(
     doc_id: int | None,
     dossier: str | None,
     to: Path,
+    package: bool,
+    phong: str | None,
     clearance: AccessLevel,
 ) -> None:
     """Export a document or a dossier: PDF/A copies, metadata as CSV and JSON (standard names).
 
-    Example: sohoa export --dossier HS-2023-01 --to ra/ ; sohoa export 3 --to ra/
+    With --package: a transfer package of the dossier (or --phong: the fonds) for `sohoa import`.
+
+    Example: sohoa export --dossier HS-2023-01 --to ra/ ; sohoa export 3 --to ra/ ;
+    sohoa export --package --dossier HS-2023-01 --to ra/
     """
     from pipeline.export import export_document, export_dossier
 
+    if package or phong is not None:
+        from pipeline.cli_package import export_package
+
+        archive = open_archive(archive_dir)
+        return export_package(archive, as_json, doc_id, dossier, phong, to, clearance)
     if (doc_id is None) == (dossier is None):
         raise click.UsageError(
             t("Cho một DOC_ID hoặc --dossier MÃ.", "Give either a DOC_ID or --dossier CODE.")
@@ -624,6 +636,12 @@ for _command in _ADMIN_COMMANDS:
 from pipeline.cli_keep import COMMANDS as _KEEP_COMMANDS  # noqa: E402
 
 for _command in _KEEP_COMMANDS:
+    main.add_command(_command)
+
+# Transfer packages (import; export --package calls into it too).
+from pipeline.cli_package import COMMANDS as _PACKAGE_COMMANDS  # noqa: E402
+
+for _command in _PACKAGE_COMMANDS:
     main.add_command(_command)
 
 

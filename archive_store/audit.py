@@ -197,6 +197,9 @@ def entries(
         )  # fmt: skip
 
 
+_STOP: tuple[Event, Future[int]] = (Event("stop", ""), Future())
+
+
 class Recorder:
     """Appends events for many threads of one process, several per transaction (group commit).
 
@@ -224,20 +227,37 @@ class Recorder:
                     self._thread.start()
         return done.result()
 
+    def close(self) -> None:
+        """Stop the writer thread once the events queued before are written."""
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join()
+            self._thread = None
+
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            stop = False
             while len(batch) < self._most:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
+                if item is _STOP:
+                    stop = True
+                    break
+                batch.append(item)
             try:
                 with self._archive.session() as s:
                     seqs = [append_in(s, event) for event, _ in batch]
             except BaseException as exc:  # the callers fail closed: nothing shown unrecorded
                 for _, done in batch:
                     done.set_exception(exc)
-                continue
-            for (_, done), seq in zip(batch, seqs, strict=True):
-                done.set_result(seq)
+            else:
+                for (_, done), seq in zip(batch, seqs, strict=True):
+                    done.set_result(seq)
+            if stop:
+                return

@@ -126,7 +126,11 @@ def serve(
         from uvicorn.supervisors import Multiprocess
 
         os.environ.update(settings.to_env())
-        config = uvicorn.Config("web.app:app_from_env", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        config = uvicorn.Config(
+            "web.app:app_from_env", factory=True, workers=workers,
+            timeout_worker_healthcheck=30,  # a busy worker is slow to answer, not dead
+            **options,  # type: ignore[arg-type]
+        )  # fmt: skip
         sock = config.bind_socket()
         # uvicorn.run(workers=N) shares a socket without TCP_NODELAY: every response on a
         # kept-alive connection would then wait ~40 ms for the client's delayed ACK.

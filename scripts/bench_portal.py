@@ -31,7 +31,7 @@ from pathlib import Path
 
 import httpx
 from PIL import Image, ImageDraw, ImageFont
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -174,9 +174,13 @@ async def _clients(url: str, n: int) -> list[httpx.AsyncClient]:
     return [await _signed_in(url) for _ in range(n)]
 
 
-async def load_search(url: str, clients: int, seconds: float) -> dict[str, object]:
+async def load_search(
+    cs: list[httpx.AsyncClient], seconds: float, *, facets: bool = True, every: float = 0.0
+) -> dict[str, object]:
+    """`clients` signed-in clients searching for `seconds`: back to back (every=0, closed
+    loop) or each one search every `every` seconds (people reading their results)."""
     queries = [q for q, options in QUERIES if int(options.get("clearance", 0)) <= 1]  # type: ignore[call-overload]
-    cs = await _clients(url, clients)
+    clients = len(cs)
     for q in queries:  # warm-up
         await cs[0].get("/api/v1/search", params={"q": q})
     latencies: list[float] = []
@@ -186,27 +190,31 @@ async def load_search(url: str, clients: int, seconds: float) -> dict[str, objec
         nonlocal errors
         rng = random.Random(seed)
         end = time.monotonic() + seconds
+        await asyncio.sleep(rng.random() * every)  # paced clients start spread out
         while time.monotonic() < end:
             start = time.perf_counter()
-            r = await c.get("/api/v1/search", params={"q": rng.choice(queries)})
-            latencies.append((time.perf_counter() - start) * 1000)
+            q = {"q": rng.choice(queries), "facets": str(facets).lower()}
+            r = await c.get("/api/v1/search", params=q)
+            took = time.perf_counter() - start
+            latencies.append(took * 1000)
             errors += r.status_code != 200
+            if every:
+                await asyncio.sleep(max(0.0, every - took))
 
     start = time.perf_counter()
     await asyncio.gather(*(client(c, i) for i, c in enumerate(cs)))
     took = time.perf_counter() - start
-    for c in cs:
-        await c.aclose()
     return {
-        "clients": clients, "searches": len(latencies), "errors": errors,
+        "clients": clients, "facets": facets, "every_s": every, "searches": len(latencies),
+        "errors": errors,
         "searches_per_s": round(len(latencies) / took, 1),
         "p50_ms": _percentile(latencies, 50), "p95_ms": _percentile(latencies, 95),
         "p99_ms": _percentile(latencies, 99),
     }  # fmt: skip
 
 
-async def load_images(url: str, clients: int, seconds: float) -> dict[str, object]:
-    cs = await _clients(url, clients)
+async def load_images(cs: list[httpx.AsyncClient], seconds: float) -> dict[str, object]:
+    clients = len(cs)
     paths = [f"/api/v1/documents/{n}/pages/1/image" for n in range(1, SCANS + 1)]
     first: list[float] = []
     for p in paths:  # the use copies made, one by one
@@ -235,14 +243,26 @@ async def load_images(url: str, clients: int, seconds: float) -> dict[str, objec
     start = time.perf_counter()
     await asyncio.gather(*(client(c, i) for i, c in enumerate(cs)))
     took = time.perf_counter() - start
-    for c in cs:
-        await c.aclose()
     return {
         "clients": clients, "images": len(ttfb), "images_per_s": round(len(ttfb) / took, 1),
         "first_make_p50_ms": _percentile(first, 50), "first_make_max_ms": round(max(first), 1),
         "ttfb_p50_ms": _percentile(ttfb, 50), "ttfb_p95_ms": _percentile(ttfb, 95),
         "full_p95_ms": _percentile(total, 95), "kb": round(sum(sizes) / len(sizes) / 1024),
     }  # fmt: skip
+
+
+async def measure(url: str, args: argparse.Namespace) -> dict[str, object]:
+    cs = await _clients(url, args.clients)
+    try:
+        return {
+            "search": await load_search(cs, args.seconds),
+            "search_no_facets": await load_search(cs, args.seconds, facets=False),
+            "search_paced": await load_search(cs, args.seconds, every=args.every),
+            "images": await load_images(cs, args.seconds / 2),
+        }
+    finally:
+        for c in cs:
+            await c.aclose()
 
 
 def main() -> None:
@@ -252,15 +272,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
                         help="server processes (each value measured in turn)")  # fmt: skip
+    parser.add_argument("--every", type=float, default=1.0,
+                        help="paced run: seconds between one client's searches")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print JSON only")
     parser.add_argument("--dir", type=Path, help="where to build (default: a temporary folder)")
-    parser.add_argument("--keep", action="store_true", help="keep the archive (reuse with --dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the archive it built")
+    parser.add_argument("--reuse", type=Path, help="an archive a --keep run built (its kho/)")
     args = parser.parse_args()
     where = Path(tempfile.mkdtemp(prefix="bench-portal-", dir=args.dir))
     os.environ.setdefault("SOHOA_LANG", "en")
     try:
         start = time.perf_counter()
-        root, documents = build(args.pages, where)
+        if args.reuse:
+            root = args.reuse.resolve()
+            with Archive(root, create=False) as archive, archive.reading() as s:
+                documents = int(s.scalar(select(func.count(Document.id))) or 0)
+        else:
+            root, documents = build(args.pages, where)
+            if args.keep:
+                print(f"archive kept at {root}", file=sys.stderr)
         result: dict[str, object] = {
             "pages": args.pages, "documents": documents,
             "build_s": round(time.perf_counter() - start, 1), "runs": [],
@@ -268,21 +298,23 @@ def main() -> None:
         for workers in args.workers:
             proc, url = serve(root, workers)
             try:
-                run = {
-                    "workers": workers,
-                    "search": asyncio.run(load_search(url, args.clients, args.seconds)),
-                    "images": asyncio.run(load_images(url, args.clients, args.seconds / 2)),
-                }
+                run = {"workers": workers, **asyncio.run(measure(url, args))}
             finally:
                 proc.terminate()
                 proc.wait(30)
             result["runs"].append(run)  # type: ignore[attr-defined]
             if not args.json:
-                s, i = run["search"], run["images"]
+                for name in ("search", "search_no_facets", "search_paced"):
+                    s = run[name]
+                    print(
+                        f"{workers} worker(s), {args.clients} clients, {args.pages} pages, "
+                        f"{name}: {s['searches_per_s']} searches/s, p50 {s['p50_ms']} / "
+                        f"p95 {s['p95_ms']} / p99 {s['p99_ms']} ms ({s['errors']} errors)",
+                        flush=True,
+                    )
+                i = run["images"]
                 print(
-                    f"{workers} worker(s), {args.clients} clients, {args.pages} pages: "
-                    f"{s['searches_per_s']} searches/s, p50 {s['p50_ms']} / p95 {s['p95_ms']} / "
-                    f"p99 {s['p99_ms']} ms ({s['errors']} errors); page image TTFB p50 "
+                    f"{workers} worker(s): page image TTFB p50 "
                     f"{i['ttfb_p50_ms']} / p95 {i['ttfb_p95_ms']} ms once cached "
                     f"({i['images_per_s']}/s, {i['kb']} KB; first make p50 "
                     f"{i['first_make_p50_ms']} ms)",
@@ -291,6 +323,8 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(where, ignore_errors=True)
+        else:
+            shutil.rmtree(where / "scans", ignore_errors=True)
     if args.json:
         print(json.dumps(result))
 

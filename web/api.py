@@ -12,11 +12,13 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
 from starlette.background import BackgroundTask
 
 from archive_store import accounts, audit, store
 from archive_store.accounts import Principal, Role
-from archive_store.records import DocumentRecord
+from archive_store.models import DocumentPage, Page
+from archive_store.records import DocumentRecord, PageRef
 from pipeline import batches, signatures
 from pipeline.documents import effective_access
 from pipeline.views import document_view, search_view
@@ -154,34 +156,45 @@ def pages(request: Request, ctx: Ctx, who: Researcher, doc_id: DocId) -> list[di
     ]  # fmt: skip
 
 
-def _page(record: DocumentRecord, number: int) -> Any:
-    if number > len(record.pages):
+def _page(ctx: Context, record: DocumentRecord, number: int) -> PageRef:
+    """The document's `number`-th stored page (as `show` counts them), without reading the
+    other pages' text and words."""
+    with ctx.archive.reading() as s:
+        stored = (
+            select(DocumentPage.sha256, DocumentPage.source_page, DocumentPage.source_path)
+            .join(Page, (Page.sha256 == DocumentPage.sha256)
+                  & (Page.source_page == DocumentPage.source_page))
+            .where(DocumentPage.document_id == record.id)
+        )  # fmt: skip
+        row = s.execute(stored.order_by(DocumentPage.ordinal).offset(number - 1).limit(1)).first()
+        if row is None:
+            count = s.scalar(select(func.count()).select_from(stored.subquery())) or 0
+    if row is None:
         raise HTTPException(
             404,
             t(
-                f"Văn bản {record.id} có {len(record.pages)} trang, không có trang {number}.",
-                f"Document {record.id} has {len(record.pages)} pages, not page {number}.",
+                f"Văn bản {record.id} có {count} trang, không có trang {number}.",
+                f"Document {record.id} has {count} pages, not page {number}.",
             ),
         )
-    return record.pages[number - 1]
+    return PageRef(row.sha256, row.source_page, row.source_path)
 
 
 @router.get("/documents/{doc_id}/pages/{page}", tags=["documents"])
 def page(request: Request, ctx: Ctx, who: Researcher, doc_id: DocId, page: PageNo) -> dict:
     """One page: its text and its words with boxes (pixels of the page as OCR read it)."""
-    record = _record(request, ctx, who, doc_id, "page")
-    p = _page(record, page)
-    text, words = store.page_content(ctx.archive, p.sha256, p.source_page)
-    size = store.page_results(ctx.archive, [(p.sha256, p.source_page)])
+    record = _record(request, ctx, who, doc_id, "page", with_pages=False)
+    p = _page(ctx, record, page)
+    (read,) = store.page_results(ctx.archive, [(p.sha256, p.source_page)])
     note(request, ctx, who, "page", document_id=doc_id, detail={"page": page})
     return {
         "page": page,
         "source_file": p.source_path,
         "source_page": p.source_page,
-        "width": size[0].width if size else None,
-        "height": size[0].height if size else None,
-        "text": text,
-        "words": [_word(w) for w in words],
+        "width": read.width,
+        "height": read.height,
+        "text": read.text,
+        "words": [_word(w) for w in read.words],
     }
 
 
@@ -193,8 +206,8 @@ def _word(w: Any) -> dict:
 @router.get("/documents/{doc_id}/pages/{page}/words", tags=["documents"])
 def words(request: Request, ctx: Ctx, who: Researcher, doc_id: DocId, page: PageNo) -> list[dict]:
     """The page's words with boxes and confidences, in reading order."""
-    record = _record(request, ctx, who, doc_id, "words")
-    p = _page(record, page)
+    record = _record(request, ctx, who, doc_id, "words", with_pages=False)
+    p = _page(ctx, record, page)
     _, found = store.page_content(ctx.archive, p.sha256, p.source_page)
     note(request, ctx, who, "words", document_id=doc_id, detail={"page": page})
     return [_word(w) for w in found]
@@ -210,8 +223,8 @@ def page_image(
     request: Request, ctx: Ctx, who: Researcher, doc_id: DocId, page: PageNo
 ) -> FileResponse:
     """The page's use copy (JPEG, upright and level, reading resolution), never the original."""
-    record = _record(request, ctx, who, doc_id, "page_image", with_pages=True)
-    p = _page(record, page)
+    record = _record(request, ctx, who, doc_id, "page_image", with_pages=False)
+    p = _page(ctx, record, page)
     path = images.use_copy(ctx.archive, p.sha256, p.source_page, ctx.settings.reading_edge)
     note(request, ctx, who, "page_image", document_id=doc_id, detail={"page": page})
     return FileResponse(path, media_type="image/jpeg")

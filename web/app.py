@@ -145,6 +145,7 @@ def create_app(settings: ServerSettings, archive: Archive | None = None) -> Fast
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        ctx.recorder.close()
         ctx.index.close()
 
     app = FastAPI(

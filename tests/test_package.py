@@ -12,6 +12,7 @@ from pathlib import Path
 
 import bagit
 import pytest
+from click.testing import CliRunner
 from lxml import etree
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from archive_store import store
 from archive_store.blobs import sha256_file
 from archive_store.db import Archive
 from archive_store.models import Batch, Correction, Document, Page, SourceFile
+from pipeline.cli import main
 from scripts.synth import party_document, render_page, state_document
 from tests.conftest import render_lines, save_scan
 
@@ -287,6 +289,36 @@ def test_a_damaged_or_incomplete_package_is_refused_naming_the_file(
     assert not (tmp_path / "kho-3").exists()
 
 
+def test_a_fonds_package_holds_each_of_its_dossiers(work: Path, exported: dict) -> None:
+    out = sohoa(
+        "export",
+        "--package",
+        "--phong",
+        "TU-BG",
+        "--clearance",
+        "mat",
+        "--to",
+        str(work / "ra-phong"),
+        "--archive",
+        str(work / "kho"),
+    )["out"]
+    assert Path(out["path"]).name == "phong-TU-BG"
+    assert out["documents"] == exported["documents"]
+    bagit.Bag(out["path"]).validate()
+    missing = sohoa(
+        "export",
+        "--package",
+        "--phong",
+        "KHONG-CO",
+        "--to",
+        str(work / "ra-x"),
+        "--archive",
+        str(work / "kho"),
+        code=7,
+    )
+    assert "KHONG-CO" in missing["err"]
+
+
 def corrections(archive: Archive, doc_id: int) -> list[tuple]:
     with archive.reading() as s:
         rows = s.scalars(
@@ -321,43 +353,21 @@ def files(archive: Archive) -> list[tuple]:
         )
 
 
+def cli(*args: str) -> dict:
+    """The same command in this process (for the many reads that compare the two archives)."""
+    result = CliRunner().invoke(main, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    out: dict = json.loads(result.stdout)
+    return out
+
+
 def show(kho: Path, doc_id: int) -> dict:
     """`sohoa show --json`, the signatures' notes aside (they name the archive's folder)."""
-    shown = sohoa("show", str(doc_id), "--clearance", "mat", "--archive", str(kho))["out"]
+    shown = cli("show", str(doc_id), "--clearance", "mat", "--archive", str(kho))
     shown["signatures"].pop("notes")
     return shown
 
 
 def hits(kho: Path, query: str) -> set[int]:
-    found = sohoa("search", query, "--clearance", "mat", "--archive", str(kho))["out"]
+    found = cli("search", query, "--clearance", "mat", "--archive", str(kho))
     return {h["doc_id"] for h in found["hits"]}
-
-
-def test_a_fonds_package_holds_each_of_its_dossiers(work: Path, exported: dict) -> None:
-    out = sohoa(
-        "export",
-        "--package",
-        "--phong",
-        "TU-BG",
-        "--clearance",
-        "mat",
-        "--to",
-        str(work / "ra-phong"),
-        "--archive",
-        str(work / "kho"),
-    )["out"]
-    assert Path(out["path"]).name == "phong-TU-BG"
-    assert out["documents"] == exported["documents"]
-    bagit.Bag(out["path"]).validate()
-    missing = sohoa(
-        "export",
-        "--package",
-        "--phong",
-        "KHONG-CO",
-        "--to",
-        str(work / "ra-x"),
-        "--archive",
-        str(work / "kho"),
-        code=7,
-    )
-    assert "KHONG-CO" in missing["err"]

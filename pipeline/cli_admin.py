@@ -117,6 +117,9 @@ def serve(
         "host": host, "port": port, "proxy_headers": True,
         "forwarded_allow_ips": forwarded_allow_ips, "access_log": access_log,
         "server_header": False, "log_level": "info",
+        # Longer than a proxy keeps idle upstream connections (nginx: 60 s), so the proxy,
+        # never the server, closes them: no request is sent on a connection being closed.
+        "timeout_keep_alive": 75,
     }  # fmt: skip
     click.echo(t(f"sohoa phục vụ {archive.root} tại http://{host}:{port}",
                  f"sohoa serving {archive.root} at http://{host}:{port}"), err=True)  # fmt: skip

@@ -292,7 +292,8 @@ def corrections(request: Request, ctx: Ctx, who: Clerk, doc_id: DocId, body: Cor
             t("Chỉ quản trị viên được hạ độ mật.", "Only an admin may lower a secrecy mark."),
         )
     synced = correct(ctx.archive, doc_id, changes, f"web:{who.user.name}")
-    note(request, ctx, who, "correction", document_id=doc_id, detail={"changes": changes})
+    # The fields only: the values are in the corrections table; the trail stays less secret.
+    note(request, ctx, who, "correction", document_id=doc_id, detail={"fields": sorted(changes)})
     view = document_view(store.document(ctx.archive, doc_id, with_pages=False))
     return {**view, "index": {"in_step": synced.in_step, "note": synced.note()}}
 

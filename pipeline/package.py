@@ -188,7 +188,11 @@ def export_package(
         final,
         tuple(r.id for r, _, _ in content.docs),
         content.left_out,
-        tuple(sorted(content.withheld)),
+        tuple(
+            sorted(
+                {f["rel_path"] for f in content.files.values() if f["sha256"] in content.withheld}
+            )
+        ),
         len(lines),
         sum(size for _, _, size in lines),
     )

@@ -28,7 +28,7 @@ CODE = "HS-2024-07"
 METS = "{http://www.loc.gov/METS/}"
 PREMIS = "{http://www.loc.gov/premis/v3}"
 XLINK = "{http://www.w3.org/1999/xlink}"
-SECRET_LINE = "Biên bản họp chi bộ mật"
+SECRET_LINE = "Phụ lục mật số bảy"
 
 
 def sohoa(*args: str, code: int | None = 0) -> dict:
@@ -49,7 +49,8 @@ def sohoa(*args: str, code: int | None = 0) -> dict:
 @pytest.fixture(scope="module")
 def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An archive with one dossier: two page images (a Party and a state document) and a
-    two-page TIFF made Mật by a person; two corrections by two people."""
+    two-page TIFF cut into two documents, the second made Mật by a person; corrections by two
+    people."""
     root = tmp_path_factory.mktemp("package")
     batch = root / "hop-7"
     docs = [
@@ -60,19 +61,21 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path = batch / "hoso" / f"trang-{n}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         render_page(doc.pages[0]).save(path, dpi=(300, 300))
-    save_scan([render_lines([SECRET_LINE]), render_lines(["Trang hai"])], batch / "bb.tif")
+    save_scan(
+        [render_lines(["Biên bản họp chi bộ"]), render_lines([SECRET_LINE])], batch / "bb.tif"
+    )
     (batch / "sohoa.toml").write_text(
         f'phong = "TU-BG"\nho_so_code = "{CODE}"\nho_so_title = "Hồ sơ kiểm tra năm 2024"\n'
-        'thoi_han_bao_quan = "Vĩnh viễn"\n',
+        'thoi_han_bao_quan = "Vĩnh viễn"\n\n[page_ranges]\n"bb.tif" = [[1, 1], [2, 2]]\n',
         encoding="utf-8",
     )
     kho = root / "kho"
     report = sohoa("ingest", str(batch), "--archive", str(kho), "--workers", "2")["out"]
-    assert report["failures"] == [] and len(report["documents"]) == 3, report
+    assert report["failures"] == [] and len(report["documents"]) == 4, report
     ids = by_file(kho)
     sohoa(
         "edit",
-        str(ids["hoso/trang-1.png"]),
+        str(ids["hoso/trang-1.png", 1]),
         "--set",
         "so_ky_hieu=31-TB/UBKTTU",
         "--who",
@@ -82,7 +85,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     sohoa(
         "edit",
-        str(ids["hoso/trang-1.png"]),
+        str(ids["hoso/trang-1.png", 1]),
         "--set",
         "nguoi_ky=Nguyễn Văn An",
         "--who",
@@ -90,13 +93,16 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--archive",
         str(kho),
     )
-    sohoa("edit", str(ids["bb.tif"]), "--set", "do_mat=Mật", "--who", "lan", "--archive", str(kho))
+    sohoa(
+        "edit", str(ids["bb.tif", 2]), "--set", "do_mat=Mật", "--who", "lan", "--archive", str(kho)
+    )
     return root
 
 
-def by_file(kho: Path) -> dict[str, int]:
+def by_file(kho: Path) -> dict[tuple[str, int], int]:
+    """Documents by where they start: (file, page)."""
     with Archive(kho) as archive:
-        return {r.source_path: r.id for r in store.iter_documents(archive)}
+        return {(r.source_path, r.first_page): r.id for r in store.iter_documents(archive)}
 
 
 @pytest.fixture(scope="module")
@@ -131,23 +137,32 @@ def test_without_clearance_a_secret_document_is_left_out_and_said(work: Path) ->
         "--archive",
         str(work / "kho"),
     )["out"]
-    assert out["left_out"] == 1 and len(out["documents"]) == 2
+    assert out["left_out"] == 1 and len(out["documents"]) == 3
+    # The TIFF holds the secret page too: its original stays behind, and is named.
+    assert out["originals_left_out"] == ["bb.tif"]
     bag = Path(out["path"])
     bagit.Bag(str(bag)).validate()
-    # Not a byte of it: neither its original (the TIFF), nor its text, nor its metadata.
     assert not list(bag.rglob("bb.tif"))
     for f in bag.rglob("*"):
-        if f.is_file():
-            assert "chi bộ mật".encode() not in f.read_bytes(), f
+        if f.is_file():  # not a byte of the secret document: text, metadata, image
+            assert "Phụ lục mật".encode() not in f.read_bytes(), f
     info = (bag / "bag-info.txt").read_text(encoding="utf-8")
     assert "Sohoa-Documents-Left-Out: 1" in info
     descriptor = json.loads((bag / "data/metadata/sohoa/package.json").read_text("utf-8"))
     assert descriptor["documents_left_out"] == 1 and descriptor["clearance"] == "Công khai"
+    # Imported, the public half of the TIFF has its text and metadata, not its original; the
+    # import says so, and so does fixity.
+    kho = work / "kho-cong-khai"
+    done = sohoa("import", str(bag), "--archive", str(kho))["out"]
+    assert done["originals_missing"] == ["bb.tif"] and len(done["documents"]) == 3
+    fixity = sohoa("fixity", "--archive", str(kho), code=5)["out"]
+    assert fixity["missing"] == ["bb.tif"]
+    assert hits(kho, "Biên bản họp chi bộ") and not hits(kho, "Phụ lục")
 
 
 def test_the_package_is_a_valid_bag_with_mets_and_premis(exported: dict) -> None:
     bag = Path(exported["path"])
-    assert exported["left_out"] == 0 and len(exported["documents"]) == 3
+    assert exported["left_out"] == 0 and len(exported["documents"]) == 4
     bagit.Bag(str(bag)).validate()
     manifest: dict[str, str] = {}
     for line in (bag / "manifest-sha256.txt").read_text("utf-8").splitlines():
@@ -172,7 +187,7 @@ def test_the_package_is_a_valid_bag_with_mets_and_premis(exported: dict) -> None
     (dossier,) = mets.iterfind(f"{METS}structMap/{METS}div")
     assert dossier.get("TYPE") == "ho-so" and dossier.get("LABEL") == "Hồ sơ kiểm tra năm 2024"
     documents = dossier.findall(f"{METS}div")
-    assert [d.get("ORDER") for d in documents] == ["1", "2", "3"]
+    assert [d.get("ORDER") for d in documents] == ["1", "2", "3", "4"]
     pages = [p for d in documents for p in d.findall(f"{METS}div")]
     assert len(pages) == 4
     tiff = [p.find(f"{METS}fptr/{METS}area") for p in pages if "bb.tif" in p.get("LABEL")]
@@ -208,7 +223,7 @@ def test_the_package_is_a_valid_bag_with_mets_and_premis(exported: dict) -> None
 def test_the_round_trip_loses_nothing(work: Path, exported: dict, imported: dict) -> None:
     mapping = {d["source_id"]: d["id"] for d in imported["documents"]}
     assert sorted(mapping) == sorted(exported["documents"])
-    assert imported["fixity_ok"] and imported["documents_added"] == 3
+    assert imported["fixity_ok"] and imported["documents_added"] == 4
     assert imported["corrections_added"] == 3 and imported["pages_added"] == 4
     with Archive(work / "kho") as a, Archive(work / "kho-2") as b:
         for old_id, new_id in mapping.items():
@@ -244,7 +259,8 @@ def test_the_round_trip_loses_nothing(work: Path, exported: dict, imported: dict
         "so:31-TB/UBKTTU",
         "kiểm tra",
         "kiem tra",
-        "Trang hai",
+        "Phụ lục mật",
+        "Biên bản họp chi bộ",
         'nguoi_ky:"Nguyễn Văn An"',
         "do_mat:mat",
     ):

@@ -137,6 +137,20 @@ def _scans(folder: Path, archive: Archive) -> dict[int, str]:
     return out
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of the server process and its worker processes so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -251,14 +265,26 @@ async def load_images(cs: list[httpx.AsyncClient], seconds: float) -> dict[str, 
     }  # fmt: skip
 
 
-async def measure(url: str, args: argparse.Namespace) -> dict[str, object]:
+async def measure(url: str, pid: int, args: argparse.Namespace) -> dict[str, object]:
     cs = await _clients(url, args.clients)
+
+    async def timed(run: object, count: str) -> dict[str, object]:
+        before = _cpu_s(pid)
+        found: dict[str, object] = await run  # type: ignore[misc]
+        # The server's own CPU per request: what the machine's other load does not change.
+        found["server_cpu_ms_each"] = round((_cpu_s(pid) - before) * 1000 / found[count], 1)  # type: ignore[operator]
+        return found
+
     try:
         return {
-            "search": await load_search(cs, args.seconds),
-            "search_no_facets": await load_search(cs, args.seconds, facets=False),
-            "search_paced": await load_search(cs, args.seconds, every=args.every),
-            "images": await load_images(cs, args.seconds / 2),
+            "search": await timed(load_search(cs, args.seconds), "searches"),
+            "search_no_facets": await timed(
+                load_search(cs, args.seconds, facets=False), "searches"
+            ),
+            "search_paced": await timed(
+                load_search(cs, args.seconds, every=args.every), "searches"
+            ),
+            "images": await timed(load_images(cs, args.seconds / 2), "images"),
         }
     finally:
         for c in cs:
@@ -298,7 +324,10 @@ def main() -> None:
         for workers in args.workers:
             proc, url = serve(root, workers)
             try:
-                run = {"workers": workers, **asyncio.run(measure(url, args))}
+                load = os.getloadavg()[0]
+                run = {"workers": workers, **asyncio.run(measure(url, proc.pid, args))}
+                # Other work on the machine shares its cores: say how much there was.
+                run["load_avg"] = [round(load, 1), round(os.getloadavg()[0], 1)]
             finally:
                 proc.terminate()
                 proc.wait(30)
@@ -309,15 +338,16 @@ def main() -> None:
                     print(
                         f"{workers} worker(s), {args.clients} clients, {args.pages} pages, "
                         f"{name}: {s['searches_per_s']} searches/s, p50 {s['p50_ms']} / "
-                        f"p95 {s['p95_ms']} / p99 {s['p99_ms']} ms ({s['errors']} errors)",
+                        f"p95 {s['p95_ms']} / p99 {s['p99_ms']} ms ({s['errors']} errors; "
+                        f"server CPU {s['server_cpu_ms_each']} ms each)",
                         flush=True,
                     )
                 i = run["images"]
                 print(
-                    f"{workers} worker(s): page image TTFB p50 "
+                    f"{workers} worker(s), load average {run['load_avg']}: page image TTFB p50 "
                     f"{i['ttfb_p50_ms']} / p95 {i['ttfb_p95_ms']} ms once cached "
                     f"({i['images_per_s']}/s, {i['kb']} KB; first make p50 "
-                    f"{i['first_make_p50_ms']} ms)",
+                    f"{i['first_make_p50_ms']} ms; server CPU {i['server_cpu_ms_each']} ms each)",
                     flush=True,
                 )
     finally:

@@ -424,16 +424,21 @@ image): a second source for a handwritten number or day."""
 
 
 def extract_metadata(
-    pages: Sequence[PageText], read_blank: BlankReader | None = None
+    pages: Sequence[PageText],
+    read_blank: BlankReader | None = None,
+    signed_on: str | None = None,
 ) -> DocumentMetadata:
     """The metadata of one document from its pages as OCR read them (first and last pages),
     each field flagged when a person must look (extract.review). `read_blank`, when given, is
-    asked to read the blanks written by hand again (extraction itself never opens an image)."""
+    asked to read the blanks written by hand again (extraction itself never opens an image);
+    `signed_on` is the ISO day of the file's first digital signature, if any (evidence for a
+    handwritten day: the document is signed on the day it is issued or shortly after)."""
     if not pages:
         return DocumentMetadata()
     first = page_lines(pages[0], 0)
     stamps = find_stamps(first)
     head, kind, evidence = _read_first_page(first, stamps)
+    evidence = replace(evidence, signed_on=signed_on)
     if read_blank and evidence.blanks:
         readings = {b.kind: read_blank(b) for b in evidence.blanks}
         evidence = replace(evidence, readings=readings)

@@ -84,6 +84,8 @@ class Evidence:
     """OCR was unsure of the day's digits."""
     symbol_agrees: bool = False
     """The symbol's type and body codes agree with the type line and the issuing body."""
+    signed_on: str | None = None
+    """The ISO day of the file's first digital signature (read from the PDF, not the page)."""
     unnamed_issuer: bool = False
     """A line of the issuing-body block names no organ we know: the issuer may be that unit."""
     type_agrees: bool = False
@@ -210,7 +212,9 @@ def _day(fv: FieldValue, evidence: Evidence) -> FieldValue:
     digital signature's day), or a person looks at the best proposal."""
     read = fv.value if isinstance(fv.value, str) else ""
     month = read[:7]
-    signed = evidence.stamps.signing_time[0] if evidence.stamps.signing_time else None
+    # The signature's day: from the PDF's own signature, else as its appearance box prints it.
+    stamp = evidence.stamps.signing_time[0] if evidence.stamps.signing_time else None
+    signed = evidence.signed_on or stamp
     sources = {k: f"{month}-{int(v):02d}" for k, v in _sources(evidence, "ngay").items()}
     if not evidence.readings.get("ngay") and re.fullmatch(r"\d{4}-\d\d-\d\d", read):
         sources["tesseract"] = read  # no crop read again: the page's OCR run is Tesseract's

@@ -100,7 +100,9 @@ def build_documents(
     for part in ranges:
         refs = tuple(present[i][1] for i in part)
         # A number or day written by hand is read again from the scan's crop (second source).
-        md = extract_metadata([pages[i] for i in part], BlankReader(archive, refs[0]))
+        md = extract_metadata(
+            [pages[i] for i in part], BlankReader(archive, refs[0]), _signed_on(archive, refs[0])
+        )
         values = md.values()
         level = access_level(values, manifest)
         if level == AccessLevel.tuyet_mat and not (manifest and manifest.tuyet_mat_approved):
@@ -163,6 +165,15 @@ class _StoredPages(Sequence[PageText]):
         if len(self._kept) > self.KEEP:
             self._kept.popitem(last=False)
         return page
+
+
+def _signed_on(archive: Archive, ref: PageRef) -> str | None:
+    """The ISO day of the first digital signature of the file a document starts in, if any."""
+    from signing.verify import earliest_signing_date
+
+    found = signatures.files_signatures(archive, [ref.sha256]).get(ref.sha256)
+    day = earliest_signing_date(found.signatures) if found else None
+    return day.isoformat() if day else None
 
 
 def _present_ranges(stream: Stream, ordinals: list[int]) -> list[tuple[int, int]]:

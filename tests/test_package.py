@@ -3,6 +3,7 @@ field by field (real scans, real Tesseract, real `sohoa` processes)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -31,9 +32,11 @@ XLINK = "{http://www.w3.org/1999/xlink}"
 SECRET_LINE = "Phụ lục mật số bảy"
 
 
-def sohoa(*args: str, code: int | None = 0) -> dict:
+def sohoa(*args: str, code: int | None = 0, db_url: str | None = None) -> dict:
     """A real `sohoa` process; its JSON output (exit code checked unless `code` is None)."""
     env = {**os.environ, "SOHOA_LANG": "en"}
+    if db_url:
+        env["SOHOA_DB_URL"] = db_url
     done = subprocess.run(
         [sys.executable, "-m", "pipeline.cli", *args, "--json"],
         capture_output=True,
@@ -340,7 +343,12 @@ def corrections(archive: Archive, doc_id: int) -> list[tuple]:
         rows = s.scalars(
             select(Correction).where(Correction.document_id == doc_id).order_by(Correction.id)
         )
-        return [(c.field, c.value, c.who, c.at) for c in rows]
+        return [(c.field, c.value, c.who, utc(c.at)) for c in rows]
+
+
+def utc(when: dt.datetime) -> dt.datetime:
+    """SQLite hands datetimes back naive (written in UTC), PostgreSQL with their zone."""
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
 def ocr_dates(archive: Archive, keys: list[tuple[str, int]]) -> list:
@@ -387,3 +395,22 @@ def show(kho: Path, doc_id: int) -> dict:
 def hits(kho: Path, query: str) -> set[int]:
     found = cli("search", query, "--clearance", "mat", "--archive", str(kho))
     return {h["doc_id"] for h in found["hits"]}
+
+
+def test_a_package_imports_alike_into_postgresql(
+    work: Path, exported: dict, pg_url: str, tmp_path: Path
+) -> None:
+    kho = tmp_path / "kho-pg"
+    first = sohoa("import", exported["path"], "--archive", str(kho), db_url=pg_url)["out"]
+    again = sohoa("import", exported["path"], "--archive", str(kho), db_url=pg_url)["out"]
+    assert again["documents"] == first["documents"] and again["corrections_added"] == 0
+    with Archive(work / "kho") as a, Archive(kho, db_url=pg_url) as b:
+        for d in first["documents"]:
+            old, new = store.document(a, d["source_id"]), store.document(b, d["id"])
+            assert (new.extracted, new.corrections, new.pages) == (
+                old.extracted,
+                old.corrections,
+                old.pages,
+            )
+            assert corrections(b, d["id"]) == corrections(a, d["source_id"])
+        assert store.status(b) == store.status(a)

@@ -105,6 +105,16 @@ def import_(archive_dir: Path, as_json: bool, package: Path) -> None:
                     "clearance).",
                 )
             )
+        for rel in report.originals_missing:
+            click.echo(
+                t(
+                    f"  gói không mang bản gốc {rel} (nó có trang không được đi kèm): chỉ có "
+                    "chữ và siêu dữ liệu của các trang đó; `sohoa fixity` sẽ báo thiếu.",
+                    f"  the package does not carry the original {rel} (it holds pages that "
+                    "may not go): only those pages' text and metadata; `sohoa fixity` reports "
+                    "it missing.",
+                )
+            )
         if report.index_note:
             click.echo(report.index_note)
     if not report.fixity_ok:

@@ -437,7 +437,10 @@ def _write_payload(
                 }
             )
         text = data / "metadata" / "sohoa" / "pages" / f"{stem}.json"
-        _write_json(text, {"document": record.id, "DocCode": row["DocCode"], "pages": pages})
+        # Compact: words are most of a package's metadata (~400 a page).
+        _write_json(
+            text, {"document": record.id, "DocCode": row["DocCode"], "pages": pages}, compact=True
+        )
         text_entry = add(text)
         updated_at, dossier_id = _document_row(archive, record.id)
         documents.append(
@@ -603,9 +606,12 @@ def _safe(code: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in code)
 
 
-def _write_json(path: Path, obj: object) -> None:
+def _write_json(path: Path, obj: object, *, compact: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, ensure_ascii=False, indent=1), encoding="utf-8")
+    text = json.dumps(
+        obj, ensure_ascii=False, **({"separators": (",", ":")} if compact else {"indent": 1})
+    )
+    path.write_text(text, encoding="utf-8")
 
 
 def _write_xml(path: Path, root: etree._Element) -> None:

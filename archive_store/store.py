@@ -150,7 +150,57 @@ def stored_pages_of(archive: Archive, shas: Iterable[str]) -> dict[str, set[int]
 
 def save_page(archive: Archive, sha256: str, source_page: int, result: PageResult) -> bool:
     """Store one page in its own transaction. False when it was already there (idempotent)."""
-    page = Page(
+    try:
+        with archive.session() as s:
+            s.add(_page_row(sha256, source_page, result))
+            _resolve_page_failures(s, sha256, source_page)
+    except IntegrityError:
+        return False
+    return True
+
+
+def save_pages(archive: Archive, pages: Sequence[tuple[str, int, PageResult]]) -> list[bool]:
+    """Store pages in one transaction (one sync to disk for all: born-digital pages come in
+    by the dozen a second); for each, False when it was already there (idempotent)."""
+    if len(pages) == 1:
+        return [save_page(archive, *pages[0])]
+    try:
+        with archive.session() as s:
+            there = {
+                (sha, n)
+                for sha, n in s.execute(
+                    select(Page.sha256, Page.source_page).where(
+                        Page.sha256.in_({sha for sha, _, _ in pages})
+                    )
+                )
+            }
+            saved = []
+            for sha256, source_page, result in pages:
+                new = (sha256, source_page) not in there
+                if new:
+                    there.add((sha256, source_page))
+                    s.add(_page_row(sha256, source_page, result))
+                    _resolve_page_failures(s, sha256, source_page)
+                saved.append(new)
+        return saved
+    except IntegrityError:
+        # Another process stored one of them meanwhile (the same scan in two batches).
+        return [save_page(archive, *page) for page in pages]
+
+
+def _resolve_page_failures(s: Session, sha256: str, source_page: int) -> None:
+    s.execute(
+        update(Failure)
+        .where(
+            Failure.rel_path.in_(select(SourceFile.rel_path).where(SourceFile.sha256 == sha256)),
+            Failure.source_page == source_page,
+        )
+        .values(resolved=True)
+    )
+
+
+def _page_row(sha256: str, source_page: int, result: PageResult) -> Page:
+    return Page(
         sha256=sha256,
         source_page=source_page,
         text=result.text,
@@ -166,22 +216,6 @@ def save_page(archive: Archive, sha256: str, source_page: int, result: PageResul
         ocr_seconds=result.ocr_seconds,
         cleanup_seconds=result.cleanup_seconds,
     )
-    try:
-        with archive.session() as s:
-            s.add(page)
-            s.execute(
-                update(Failure)
-                .where(
-                    Failure.rel_path.in_(
-                        select(SourceFile.rel_path).where(SourceFile.sha256 == sha256)
-                    ),
-                    Failure.source_page == source_page,
-                )
-                .values(resolved=True)
-            )
-    except IntegrityError:
-        return False
-    return True
 
 
 def page_text(archive: Archive, sha256: str, source_page: int) -> str:

@@ -9,7 +9,7 @@ import pytest
 from archive_store import store
 from archive_store.db import Archive
 from indexer.backend import open_index
-from pipeline import cutter
+from pipeline import cutter, run
 from pipeline.run import IngestOptions, Progress, ingest
 from tests.conftest import render_lines, save_scan
 
@@ -30,6 +30,7 @@ def test_closed_documents_are_stored_while_the_run_goes_on(
 ) -> None:
     monkeypatch.setattr(cutter.Cutter, "STEP", 3)
     monkeypatch.setattr(cutter.Cutter, "INDEX_EVERY", 0.0)
+    monkeypatch.setattr(run._PageSaver, "FLUSH_SECONDS", 0.0)  # each page stored as it comes
     pages = [first_page(n) for n in range(1, 11)]
     batch = batch_of(tmp_path / "hop", pages)
     seen: list[set[int]] = []

@@ -277,6 +277,22 @@ def test_a_real_sohoa_serve_on_loopback(tmp_path: Path) -> None:
     assert '"action": "search"' in shown.output and '"action": "sign_out"' in shown.output
 
 
+def test_two_servers_sharing_one_postgresql_store(tmp_path: Path, pg_url: str) -> None:
+    """Two server processes (here two apps) over one PostgreSQL: one chain, one door."""
+    built = build(tmp_path, pg_url)
+    with Served(built.root, pg_url) as one, Served(built.root, pg_url) as two:
+        with one.signed_in("dan") as a, two.signed_in("mat") as b:
+            for _ in range(5):
+                assert a.get("/api/v1/search", params={"q": "kiem tra"}).json()["total"] == 1
+                assert b.get("/api/v1/search", params={"q": "kiem tra"}).json()["total"] == 2
+                assert a.get(f"/api/v1/documents/{built.secret}").status_code == 404
+            # A session made by one server is good on the other: the store holds it.
+            b.cookies.set("sohoa_session", a.cookies["sohoa_session"])
+            assert b.get("/api/v1/session").json()["name"] == "dan"
+        check = audit.verify(one.app.state.sohoa.archive)
+        assert check.ok and check.checked == 17  # 2 sign-ins, 15 requests
+
+
 def test_user_and_token_commands(tmp_path: Path) -> None:
     runner = CliRunner()
     where = ["--archive", str(tmp_path / "kho")]

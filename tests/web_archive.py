@@ -62,11 +62,11 @@ def _page(lines: list[str], path: Path) -> tuple[Path, PageResult]:
     return path, result
 
 
-def build(root: Path) -> Built:
+def build(root: Path, db_url: str | None = None) -> Built:
     """The archive at root/kho with its users (every password PASSWORD) and index."""
     scans = root / "hop-1"
     scans.mkdir(parents=True)
-    archive = Archive(root / "kho")
+    archive = Archive(root / "kho", db_url=db_url)
     try:
         batch = store.upsert_batch(archive, scans)
         docs = [
@@ -106,7 +106,7 @@ def build(root: Path) -> Built:
 class Served:
     """The app served by a real Uvicorn on a loopback port, in a thread of the test process."""
 
-    def __init__(self, root: Path, **settings: object) -> None:
+    def __init__(self, root: Path, db_url: str | None = None, **settings: object) -> None:
         import socket
 
         import uvicorn
@@ -121,7 +121,10 @@ class Served:
         port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         self.origin = self.url
-        self.app = create_app(ServerSettings(archive_dir=root, port=port, **settings))  # type: ignore[arg-type]
+        self.app = create_app(
+            ServerSettings(archive_dir=root, port=port, **settings),  # type: ignore[arg-type]
+            Archive(root, db_url=db_url, create=False),
+        )
         config = uvicorn.Config(
             self.app, log_level="warning", ws="none", lifespan="on", access_log=False
         )

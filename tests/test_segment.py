@@ -113,3 +113,28 @@ def test_edge_cases() -> None:
     assert split_dossier([]) == []
     assert spans(split_dossier([middle(2)])) == [(0, 1)]
     assert spans(split_dossier([PageText(""), PageText("")])) == [(0, 2)]
+
+
+def test_an_attachment_stays_with_its_document() -> None:
+    """A Tờ trình, then the draft resolution it submits ("DỰ THẢO", its own header and blank
+    number) and an appendix: one document, whose signature is the Tờ trình's own."""
+    from extract.metadata import extract_metadata
+
+    submission = state_first("22/TTr-UBND")
+    draft = PageText(
+        "HỘI ĐỒNG NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        "TỈNH BẮC GIANG Độc lập - Tự do - Hạnh phúc\n"
+        "Số: /NQ-HĐND Bắc Giang, ngày tháng năm 2021\nDỰ THẢO\nNGHỊ QUYẾT\nVề việc y\n"
+        f"{BODY}TM. HỘI ĐỒNG NHÂN DÂN\nCHỦ TỊCH\n"
+    )
+    appendix = PageText(f"PHỤ LỤC\n(Kèm theo Tờ trình số 22/TTr-UBND ngày 05/3/2021)\n{BODY}")
+    pages = [submission, last(), draft, appendix]
+    assert page_cues(draft).attachment and page_cues(appendix).attachment
+    assert split_dossier(pages) == [range(0, 4)]
+    md = extract_metadata(pages)
+    assert (md.so_ky_hieu.value, md.nguoi_ky.value) == ("22/TTr-UBND", "Lê Thị Thu Hồng")
+    # Without the attachment cue the draft would start a document of its own.
+    assert split_dossier([submission, last(), state_first("5/QĐ-UBND")]) == [
+        range(0, 2),
+        range(2, 3),
+    ]

@@ -194,14 +194,19 @@ def _is_separator(key: str) -> bool:
     return len(re.sub(r"[\s\-–—_*=~.•·'\"`|]", "", key)) <= 1
 
 
-def subject_block(lines: Sequence[Line], after: int, first_start: int = 0) -> list[Part]:
-    """The subject (trích yếu) under the type line: every line of it, up to the body.
+def subject_block(
+    lines: Sequence[Line], after: int, first_start: int = 0
+) -> tuple[list[Part], bool]:
+    """The subject (trích yếu) under the type line: every line of it, up to the body; and
+    whether its end is in doubt.
 
     With boxes: the centred lines close under each other; seal residue (no Vietnamese) is
     skipped, never kept; the block ends at a body cue, a line in capitals (the authority line
-    "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH ..."), a separator, or a wide gap.
+    "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH ..."), a separator, or a wide gap. Where it ends only
+    because the next line, close under it, is a little off the centre, the end is in doubt.
     """
     parts: list[Part] = []
+    doubt = False
     first = lines[after]
     if first_start and first.key[first_start:].strip():
         parts.append((first, first_start + 1, len(first.text)))
@@ -226,6 +231,8 @@ def subject_block(lines: Sequence[Line], after: int, first_start: int = 0) -> li
         if box is not None and h is not None and prev_box is not None:
             if not centred:
                 if parts or (line.width or 0.0) > 0.3:
+                    near = line.cx is not None and abs(line.cx - centre) <= 3 * CENTRED
+                    doubt = bool(parts) and near and box[1] - prev_box[3] <= 0.8 * h
                     break
                 continue  # a scrap beside the type line
             if parts and box[1] - prev_box[3] > 1.6 * h:
@@ -236,7 +243,7 @@ def subject_block(lines: Sequence[Line], after: int, first_start: int = 0) -> li
                 break
         parts.append((line, 0, len(line.text)))
         prev_box = box
-    return parts
+    return parts, doubt
 
 
 def _median_height(lines: Sequence[Line]) -> float | None:

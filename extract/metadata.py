@@ -250,9 +250,9 @@ def _read_first_page(
         q *= 1.0 if agree else (0.85 if code_name is None else 0.6)
         out["loai"] = _field(name, q, [(lines[i], 0, end)])
         rest = end if lines[i].key[end:].strip() else 0
-        subject = hd.subject_block(lines, i, rest) if name != "Bản sao" else []  # a copy has none
+        subject, doubt = hd.subject_block(lines, i, rest) if name != "Bản sao" else ([], False)
     else:
-        subject = hd.vv_block(zone) or hd.vv_block(lines[:body])
+        subject, doubt = hd.vv_block(zone) or hd.vv_block(lines[:body]), False
         if code_name:
             out["loai"] = _field(code_name, (0.6 if code in ("QĐ", "TT") else 0.85) * sq, sym_part)
         elif subject or (symbol and symbol.kind == "state" and code is None):
@@ -260,6 +260,8 @@ def _read_first_page(
     if subject:
         text = hd.subject_text(subject)
         out["trich_yeu"] = _field(text, 0.9 if len(subject) > 1 else 0.95, subject)
+        if doubt:  # where the subject ends is not sure: a person checks its last line
+            out["trich_yeu"] = replace(out["trich_yeu"], confidence=0.6)
     evidence = Evidence(stamps=stamps, unnamed_issuer=bool(unnamed))
     if symbol:
         agree = bool(type_found and code in cv.TYPE_CODES.get(type_found[1], ()))

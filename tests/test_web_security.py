@@ -221,8 +221,14 @@ def test_the_session_id_changes_at_sign_in_and_the_cookie_is_locked_down(served:
     assert new not in stored and old not in stored
 
 
-def test_a_secure_cookie_off_loopback(tmp_path: Path, built: Built) -> None:
+def test_a_secure_cookie_off_loopback(tmp_path: Path, built: Built, served: Served) -> None:
     from web.settings import ServerSettings
+
+    # Behind the TLS proxy (which says so in X-Forwarded-Proto): the cookie is Secure.
+    with served.client() as c:
+        r = c.post("/api/v1/session", json={"name": "dan", "password": PASSWORD},
+                   headers={"x-forwarded-proto": "https"})  # fmt: skip
+        assert r.status_code == 200 and "Secure" in r.headers["set-cookie"]
 
     assert not ServerSettings(archive_dir=tmp_path, host="0.0.0.0").loopback
     assert ServerSettings(archive_dir=tmp_path, host="::1").loopback

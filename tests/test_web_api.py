@@ -93,6 +93,7 @@ def test_iiif_manifest_and_content_search(served: Served, built: Built) -> None:
         assert m.headers["content-type"].startswith("application/ld+json")
         body = m.json()
         assert body["type"] == "Manifest" and len(body["items"]) == 1
+        assert body["rendering"][0]["id"].endswith(f"/api/v1/documents/{built.public}/pdf")
         canvas = body["items"][0]
         assert (canvas["width"], canvas["height"]) == (1240, 540)
         image = canvas["items"][0]["items"][0]["body"]

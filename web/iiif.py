@@ -67,6 +67,14 @@ def manifest(request: Request, ctx: Ctx, who: Researcher, doc_id: DocId) -> JSON
             for name, value in md.items() if value not in (None, "", [])
         ],
         "items": canvases,
+        "rendering": [{
+            "id": f"{base}/api/v1/documents/{doc_id}/pdf", "type": "Text",
+            "label": {"vi": ["Bản PDF/A"], "en": ["PDF/A copy"]}, "format": "application/pdf",
+        }],
+        "seeAlso": [{
+            "id": f"{base}/api/v1/documents/{doc_id}", "type": "Dataset",
+            "format": "application/json", "label": {"none": ["sohoa"]},
+        }],
         "service": [
             {"id": f"{me}/search", "type": "SearchService2"},
             {"@id": f"{me}/search1", "@type": "SearchService1",

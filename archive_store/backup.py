@@ -35,6 +35,7 @@ from pathlib import Path
 import bagit
 from sqlalchemy.engine import make_url
 
+from archive_store.blobs import sha256_file
 from archive_store.db import Archive, schema_version
 from sohoa.errors import ArchiveError, MissingDependency
 
@@ -111,7 +112,7 @@ def backup(archive: Archive, target: Path) -> BackupReport:
         # added, before the rows that name them), so the blobs copied next cover it.
         db_file = _snapshot_database(archive, data)
         lines.append(
-            (_sha256(db_file), db_file.relative_to(work).as_posix(), db_file.stat().st_size)
+            (sha256_file(db_file), db_file.relative_to(work).as_posix(), db_file.stat().st_size)
         )
         copied = linked = copied_bytes = 0
         corrupt: list[str] = []
@@ -122,7 +123,7 @@ def backup(archive: Archive, target: Path) -> BackupReport:
             old = previous / "data" / "blobs" / rel if previous else None
             if old is not None and _same(blob, old):
                 os.link(old, dest)
-                sha, linked = _recorded(previous, rel) or _sha256(dest), linked + 1
+                sha, linked = _recorded(previous, rel) or sha256_file(dest), linked + 1
             else:
                 sha = _copy(blob, dest)
                 copied, copied_bytes = copied + 1, copied_bytes + dest.stat().st_size
@@ -323,14 +324,6 @@ def _copy(source: Path, dest: Path) -> str:
     return digest.hexdigest()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _write_bag(work: Path, archive: Archive, lines: list[tuple[str, str, int]]) -> None:
     """The BagIt tag files (RFC 8493) for the payload already under data/."""
     (work / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
@@ -349,7 +342,7 @@ def _write_bag(work: Path, archive: Archive, lines: list[tuple[str, str, int]]) 
     (work / "bag-info.txt").write_text("".join(f"{k}: {v}\n" for k, v in info.items()))
     with (work / "tagmanifest-sha256.txt").open("w", encoding="utf-8") as tags:
         for name in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt"):
-            tags.write(f"{_sha256(work / name)}  {name}\n")
+            tags.write(f"{sha256_file(work / name)}  {name}\n")
 
 
 def _check(path: Path) -> SetCheck:

@@ -27,7 +27,7 @@ from archive_store import store
 from archive_store.blobs import sha256_file
 from archive_store.db import Archive
 from archive_store.records import DocumentRecord, PageRef, StoredPage
-from ocr.types import CleanupReport, PageResult
+from ocr.types import CleanupReport
 from pipeline import indexing
 from pipeline.documents import to_indexed
 from sohoa.access import AccessLevel, effective_level
@@ -166,18 +166,15 @@ def _put_page(
         )
         for w in read.words
     )
-    result = PageResult(
-        text=read.text,
+    result = dataclasses.replace(
+        read,
         words=words,
-        mean_confidence=read.mean_confidence,
-        needs_review=read.needs_review,
-        review_reasons=read.review_reasons,
         width=fr.copy_width,
         height=fr.copy_height,
         dpi=max(1, round(read.dpi * s)),
         cleanup=CleanupReport(),  # the image is already as OCR read it
-        engine=read.engine,
         ocr_seconds=0.0,
+        cleanup_seconds=0.0,
     )
     name = f"{page.source_path}#trang-{source_page}"
     store.save_page(copy, sha, 1, result)

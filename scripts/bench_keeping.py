@@ -27,9 +27,10 @@ from archive_store import backup, store
 from archive_store.blobs import sha256_file
 from archive_store.db import Archive
 from archive_store.records import PageRef
-from ocr.types import CleanupReport, PageResult, Word
+from ocr.types import Word
 from pipeline import indexing, keeping
 from pipeline.publish import publish
+from scripts.bench_secrecy import page_result
 
 PER_DOCUMENT = 5
 
@@ -59,7 +60,7 @@ def build(root: Path, pages: int) -> Archive:
         words = tuple(
             Word(w, 100 + 60 * i, 200, 55, 30, 95.0, 0) for i, w in enumerate(text.split())
         )
-        store.save_page(archive, sha, 1, _result(text, words))
+        store.save_page(archive, sha, 1, page_result(text, words, (1240, 1754)))
         refs.append(PageRef(sha, 1, path.name))
     docs = [
         store.NewDocument(
@@ -73,22 +74,6 @@ def build(root: Path, pages: int) -> Archive:
     store.replace_documents(archive, batch_id, refs, docs)
     indexing.rebuild(archive)
     return archive
-
-
-def _result(text: str, words: tuple[Word, ...]) -> PageResult:
-    return PageResult(
-        text=text,
-        words=words,
-        mean_confidence=95.0,
-        needs_review=False,
-        review_reasons=(),
-        width=1240,
-        height=1754,
-        dpi=150,
-        cleanup=CleanupReport(),
-        engine="bench",
-        ocr_seconds=0.0,
-    )
 
 
 def timed(fn: object, *args: object) -> tuple[float, object]:

@@ -38,7 +38,7 @@ from archive_store.db import Archive
 from archive_store.models import Batch, Document, IndexJob
 from indexer.backend import SearchBackend, open_index, rebuild_index
 from indexer.types import IndexedDocument
-from ocr.types import CleanupReport, PageResult
+from ocr.types import CleanupReport, PageResult, Word
 from pipeline.run import IngestOptions, ingest
 from pipeline.searching import search
 from scripts.bench_search import QUERIES, Corpus
@@ -151,7 +151,7 @@ def bench_rerun(pages: int, where: Path) -> dict[str, object]:
         # The pages as a finished run stored them (text set here: this measures the re-run).
         for n, path in enumerate(sorted(batch.iterdir()), 1):
             text = f"Trang {n} của hồ sơ lưu trữ" if n % 4 else f"Số {n}-TB/TU\nTHÔNG BÁO"
-            store.save_page(archive, sha256_file(path), 1, _result(text))
+            store.save_page(archive, sha256_file(path), 1, page_result(text))
         options = IngestOptions(workers=1)
         timings = {}
         for run in ("first_run_s", "noop_rerun_s", "touched_rerun_s"):
@@ -167,15 +167,19 @@ def bench_rerun(pages: int, where: Path) -> dict[str, object]:
         archive.close()
 
 
-def _result(text: str) -> PageResult:
+def page_result(
+    text: str, words: tuple[Word, ...] = (), size: tuple[int, int] = (1000, 1000)
+) -> PageResult:
+    """A page as a finished run stored it, its text set here (these benchmarks time what comes
+    after OCR)."""
     return PageResult(
         text=text,
-        words=(),
+        words=words,
         mean_confidence=95.0,
         needs_review=False,
         review_reasons=(),
-        width=1000,
-        height=1000,
+        width=size[0],
+        height=size[1],
         dpi=300,
         cleanup=CleanupReport(),
         engine="bench",

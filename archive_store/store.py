@@ -20,6 +20,7 @@ from archive_store.models import (
     Dossier,
     Failure,
     IndexJob,
+    Meta,
     Page,
     SourceFile,
     utcnow,
@@ -347,6 +348,21 @@ def failures(archive: Archive, batch_id: int | None = None) -> list[FailureRecor
         return [
             FailureRecord(f.rel_path, f.source_page, f.reason_vi, f.reason_en) for f in s.scalars(q)
         ]
+
+
+PUBLISHED_COPY = "published_copy"
+"""Meta key of an archive that `sohoa publish` writes (the network copy)."""
+
+
+def mark_published_copy(archive: Archive) -> None:
+    with archive.session() as s:
+        if s.get(Meta, PUBLISHED_COPY) is None:
+            s.add(Meta(key=PUBLISHED_COPY, value="1"))
+
+
+def is_published_copy(archive: Archive) -> bool:
+    with archive.reading() as s:
+        return s.get(Meta, PUBLISHED_COPY) is not None
 
 
 def dossiers(archive: Archive) -> list[tuple[str, dict | None]]:

@@ -11,6 +11,7 @@ from archive_store import store
 from archive_store.db import Archive
 from extract.metadata import DocumentMetadata
 from pipeline import indexing
+from pipeline.publish import check_not_a_copy
 from sohoa.access import parse_level
 from sohoa.errors import ExitCode, SohoaError
 
@@ -60,5 +61,6 @@ def correct(
 ) -> indexing.SyncReport:
     """Store the changes as corrections (who and when) with the document's index job, in one
     transaction, then bring the index in step; the report says whether search follows yet."""
+    check_not_a_copy(archive)
     store.add_corrections(archive, doc_id, changes, who or getpass.getuser())
     return indexing.sync(archive)

@@ -63,6 +63,18 @@ class PublishReport:
         }
 
 
+def check_not_a_copy(archive: Archive) -> None:
+    """The network copy is written by `sohoa publish` alone: a change made in it would be
+    lost at the next publish (and could hold what the internal archive since restricted)."""
+    if store.is_published_copy(archive):
+        raise ArchiveError(
+            vi=f"{archive.root} là bản công bố (do `sohoa publish` ghi), chỉ để đọc. Sửa trong "
+            "kho nội bộ rồi chạy lại `sohoa publish`.",
+            en=f"{archive.root} is a published copy (written by `sohoa publish`), read-only. "
+            "Make the change in the internal archive and run `sohoa publish` again.",
+        )
+
+
 def publishable(archive: Archive) -> Iterator[DocumentRecord]:
     """The documents the network may have, per the store now."""
     regimes = {code: (details or {}).get("che_do_su_dung") for code, details in _dossiers(archive)}
@@ -81,6 +93,7 @@ def publish(archive: Archive, target: Path) -> PublishReport:
     from web.images import use_copy  # the server's use copies, cached in the internal store
 
     started = time.monotonic()
+    check_not_a_copy(archive)  # a copy of a copy would publish what was never checked here
     if target.resolve() == archive.root:
         raise ArchiveError(
             vi="Bản công bố phải ở thư mục khác kho nội bộ.",
@@ -91,6 +104,7 @@ def publish(archive: Archive, target: Path) -> PublishReport:
     copy = Archive(target, db_url=f"sqlite:///{target.resolve()}/archive.db")
     added = updated = 0
     try:
+        store.mark_published_copy(copy)
         batch = store.upsert_batch(copy, target)
         wanted: dict[str, list] = {}
         for record in publishable(archive):

@@ -19,6 +19,7 @@ from pipeline.discover import batch_order
 from pipeline.documents import build_documents
 from pipeline.manifest import Manifest
 from pipeline.planning import ScanFile, dossier_for, plan_streams
+from pipeline.publish import check_not_a_copy
 from pipeline.run import Progress
 from sohoa.errors import NotFound
 
@@ -51,6 +52,7 @@ def reextract(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> ReextractReport:
     """Cut every batch's stored pages (or one batch's) again and update the index."""
+    check_not_a_copy(archive)
     known = store.batches(archive)
     if batch_id is not None:
         known = [b for b in known if b[0] == batch_id]

@@ -30,6 +30,7 @@ from pipeline.planning import (
     plan_tasks,
 )
 from pipeline.progress import Progress
+from pipeline.publish import check_not_a_copy
 from pipeline.signatures import SignedFile
 from pipeline.triage import triage
 from sohoa.errors import InputError, SohoaError
@@ -100,6 +101,7 @@ def ingest(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> IngestReport:
     """Store every page of the batch once; resumable after a crash by running it again."""
+    check_not_a_copy(archive)
     check_tesseract(options.lang)
     if not batch_dir.is_dir():
         raise InputError(

@@ -80,6 +80,14 @@ def test_a_document_reclassified_secret_leaves_no_trace_in_the_published_copy(
         assert only.title == public.title and store.status(c).pages == 1
         # Page images, never originals: no original scan's hash is in the copy.
         assert not any(c.blobs.has(d.sha256) for d in docs.values())
+    # The copy is read-only: what is changed there would be lost at the next publish.
+    edit = subprocess.run(
+        [*SOHOA, "edit", "1", "--set", "so_ky_hieu=1/TB", "--archive", str(copy)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    assert edit.returncode == 5 and "is a published copy" in edit.stderr
     # Nothing new: nothing rewritten.
     third = sohoa("publish", "--to", str(copy), "--archive", str(archive), "--json")
     assert (third["added"], third["updated"], third["removed"]) == (0, 0, 0)

@@ -45,12 +45,32 @@ class _Line:
         return max(w.top + w.height for w in self.words)
 
 
-def _lines(words: Sequence[Word]) -> list[_Line]:
+def _rows(words: Sequence[Word]) -> list[list[Word]]:
+    """Tesseract's lines, with two that follow each other side by side on one baseline (it
+    sometimes reads the halves of a two-column row as two lines) joined into one row."""
     grouped: dict[int, list[Word]] = {}
     for w in words:
         grouped.setdefault(w.line, []).append(w)
-    out = []
+    rows: list[list[Word]] = []
     for _, members in sorted(grouped.items()):
+        if rows and _beside(rows[-1], members):
+            rows[-1] = rows[-1] + members
+        else:
+            rows.append(members)
+    return rows
+
+
+def _beside(first: list[Word], second: list[Word]) -> bool:
+    top1, bottom1 = min(w.top for w in first), max(w.top + w.height for w in first)
+    top2, bottom2 = min(w.top for w in second), max(w.top + w.height for w in second)
+    overlap = min(bottom1, bottom2) - max(top1, top2)
+    right_of = min(w.left for w in second) > max(w.left + w.width for w in first)
+    return right_of and overlap >= 0.5 * min(bottom1 - top1, bottom2 - top2)
+
+
+def _lines(words: Sequence[Word]) -> list[_Line]:
+    out = []
+    for members in _rows(words):
         members = sorted(members, key=lambda w: w.left)
         height = median(w.height for w in members)
         gaps = [(b.left - (a.left + a.width), i + 1) for i, (a, b) in enumerate(pairwise(members))]
@@ -114,13 +134,19 @@ def _within(words: list[Word], span: tuple[int, int]) -> bool:
 
 def _divide(line: _Line, lo: int, hi: int) -> tuple[list[Word], list[Word], int, int] | None:
     """The line's words left and right of the free band lo..hi, and the band that is left
-    free; None when the line leaves less than a line height of it free."""
-    mid = (lo + hi) / 2
-    left = [w for w in line.words if w.left + w.width / 2 < mid]
-    right = [w for w in line.words if w.left + w.width / 2 >= mid]
+    free; None when the line crosses it. A line with its own wide gap splits there and may
+    narrow the band to any width; another must leave a line height of it free."""
+    if line.split is not None and line.split > 0:
+        left, right = line.words[: line.split], line.words[line.split :]
+        need = 1.0
+    else:
+        mid = (lo + hi) / 2
+        left = [w for w in line.words if w.left + w.width / 2 < mid]
+        right = [w for w in line.words if w.left + w.width / 2 >= mid]
+        need = median(w.height for w in line.words)
     new_lo = max([lo, *(w.left + w.width for w in left)])
     new_hi = min([hi, *(w.left for w in right)])
-    if new_hi - new_lo < median(w.height for w in line.words):
+    if new_hi - new_lo < need:
         return None
     return left, right, new_lo, new_hi
 

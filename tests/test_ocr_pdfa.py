@@ -72,11 +72,12 @@ def _pdftotext(path: Path, *options: str) -> list[str]:
 
 
 def test_text_layer_gives_the_stored_text(stored, archival: Path):
-    # -layout reads two-column rows straight across, as Tesseract does; the default mode
-    # reads the columns one after the other, so there only the words are compared.
+    # The default mode reads the two-column rows column by column, as sohoa stores the text
+    # (ocr/reading_order.py); -layout reads them straight across, so there only the words are
+    # compared.
     laid_out, plain = _pdftotext(archival, "-layout"), _pdftotext(archival)
     assert len(laid_out) == len(plain) == 4
-    for (_, _, result), text, words in zip(stored, laid_out, plain, strict=True):
+    for (_, _, result), text, words in zip(stored, plain, laid_out, strict=True):
         assert "Bắc Giang" in result.text and "ĐỀ ÁN" in result.text
         assert cer(result.text, text) == 0, text
         assert sorted(words.split()) == sorted(result.text.split())

@@ -23,9 +23,10 @@ from pipeline import batches, signatures
 from pipeline.documents import effective_access
 from pipeline.views import document_view, search_view
 from sohoa.access import AccessLevel, parse_level
+from sohoa.errors import NotFound
 from sohoa.i18n import t
 from web import images
-from web.security import Context, context, no_document, note, principal, readable, requires
+from web.security import Context, context, no_document, note, principal, requires
 
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
@@ -121,13 +122,20 @@ def search(
 
 def _record(request: Request, ctx: Context, who: Principal, doc_id: int, action: str,
             with_pages: bool = True) -> DocumentRecord:  # fmt: skip
-    """The document if the user may see it now (store's current record), else 404, recorded."""
-    readable(request, ctx, who, doc_id, action)
+    """The document if the user may see it now, per the store's current record (corrections
+    winning, never the index), else 404 like an absent one, and the refusal recorded."""
     try:
-        record = store.document(ctx.archive, doc_id, with_pages=with_pages)
-    except Exception:
+        record = store.document(ctx.archive, doc_id, with_pages=False)
+    except NotFound:
+        note(request, ctx, who, action, "missing", document_id=doc_id)
         raise no_document(doc_id) from None
-    # Changed between the check and the read: still fail closed.
+    if effective_access(record) <= who.user.clearance and with_pages:
+        # Read again with its pages: a change in between is seen, and refused below.
+        try:
+            record = store.document(ctx.archive, doc_id, with_pages=True)
+        except NotFound:
+            note(request, ctx, who, action, "missing", document_id=doc_id)
+            raise no_document(doc_id) from None
     if effective_access(record) > who.user.clearance:
         note(request, ctx, who, action, "denied", document_id=doc_id)
         raise no_document(doc_id)

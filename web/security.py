@@ -3,7 +3,7 @@
 Every route but sign-in depends on `principal`, which refuses a request without a live session
 or a valid token (401). State-changing requests made with a session cookie must also come from
 an allowed Origin and carry the session's CSRF token. Roles are checked per route
-(`requires`); documents are checked against the store's current access level (`readable`), and
+(`requires`); documents are checked against the store's current access level (web.api), and
 a document the user may not see is answered like one that does not exist (404).
 """
 
@@ -226,16 +226,6 @@ def no_document(doc_id: int) -> NotFound:
         vi=f"Không có văn bản số {doc_id} trong kho.",
         en=f"No document {doc_id} in the archive.",
     )
-
-
-def readable(request: Request, ctx: Context, who: Principal, doc_id: int, action: str) -> None:
-    """Refuse (404, recorded) a document that is gone or above the user's clearance, per the
-    store's current record (corrections winning), never the index."""
-    levels = store.access_levels(ctx.archive, [doc_id])
-    if doc_id not in levels or levels[doc_id] > who.user.clearance:
-        outcome = "denied" if doc_id in levels else "missing"
-        note(request, ctx, who, action, outcome, document_id=doc_id)
-        raise no_document(doc_id)
 
 
 def visible_ids(ctx: Context, who: Principal, ids: Collection[int]) -> set[int]:

@@ -118,17 +118,23 @@ def known_files(archive: Archive, batch_id: int) -> dict[str, KnownFile]:
 
 def register_file(archive: Archive, batch_id: int, f: KnownFile) -> None:
     """Record a scanned file of the batch (idempotent; a changed file gets its new hash)."""
+    register_files(archive, batch_id, [f])
+
+
+def register_files(archive: Archive, batch_id: int, files: Sequence[KnownFile]) -> None:
+    """Record files of the batch in one transaction (see register_file)."""
     with archive.session() as s:
-        row = s.scalar(
-            select(SourceFile).where(
-                SourceFile.batch_id == batch_id, SourceFile.rel_path == f.rel_path
+        for f in files:
+            row = s.scalar(
+                select(SourceFile).where(
+                    SourceFile.batch_id == batch_id, SourceFile.rel_path == f.rel_path
+                )
             )
-        )
-        if row is None:
-            row = SourceFile(batch_id=batch_id, rel_path=f.rel_path)
-            s.add(row)
-        row.sha256, row.size, row.mtime_ns = f.sha256, f.size, f.mtime_ns
-        row.kind, row.pages = f.kind, f.pages
+            if row is None:
+                row = SourceFile(batch_id=batch_id, rel_path=f.rel_path)
+                s.add(row)
+            row.sha256, row.size, row.mtime_ns = f.sha256, f.size, f.mtime_ns
+            row.kind, row.pages = f.kind, f.pages
 
 
 def stored_pages(archive: Archive, sha256: str) -> set[int]:

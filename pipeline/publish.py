@@ -27,7 +27,7 @@ from archive_store import store
 from archive_store.blobs import sha256_file
 from archive_store.db import Archive
 from archive_store.records import DocumentRecord, PageRef, StoredPage
-from ocr.types import CleanupReport
+from ocr.types import CleanupReport, PageResult
 from pipeline import indexing
 from pipeline.documents import to_indexed
 from sohoa.access import AccessLevel, effective_level
@@ -114,10 +114,15 @@ def publish(archive: Archive, target: Path) -> PublishReport:
             if old is not None and old[0] == version:
                 wanted[key] = old
                 continue
-            refs: list[PageRef] = []
-            for page in record.pages:
-                image = use_copy(archive, page.sha256, page.source_page, READING_EDGE)
-                refs.append(_put_page(archive, copy, batch, page, image))
+            made = [
+                _page(archive, copy, p, use_copy(archive, p.sha256, p.source_page, READING_EDGE))
+                for p in record.pages
+            ]
+            # One transaction for the document's pages, one for their files: each commit
+            # syncs the copy's database to disk.
+            store.save_pages(copy, [(f.sha256, 1, result) for f, result in made])
+            store.register_files(copy, batch, [f for f, _ in made])
+            refs = [PageRef(f.sha256, 1, f.rel_path) for f, _ in made]
             dossier = _dossier(archive, copy, record.dossier_code)
             new = store.NewDocument(tuple(refs), record.title, dict(record.extracted), 0)
             (copy_id,) = store.replace_documents(copy, batch, refs, [new], dossier).ids
@@ -158,10 +163,11 @@ def _dossier(archive: Archive, copy: Archive, code: str | None) -> int | None:
     return store.ensure_dossier(copy, code, kept.get("ho_so_title"), kept)
 
 
-def _put_page(
-    archive: Archive, copy: Archive, batch: int, page: StoredPage, image: Path
-) -> PageRef:
-    """One page in the copy: its use copy as a file of its own, its text and scaled words."""
+def _page(
+    archive: Archive, copy: Archive, page: StoredPage, image: Path
+) -> tuple[store.KnownFile, PageResult]:
+    """One page for the copy: its use copy put in the copy's blobs as a file of its own, and
+    its text with the words scaled to that image."""
     from web.images import frame
 
     sha256, source_page = page.sha256, page.source_page
@@ -191,11 +197,7 @@ def _put_page(
         cleanup_seconds=0.0,
     )
     name = f"{page.source_path}#trang-{source_page}"
-    store.save_page(copy, sha, 1, result)
-    store.register_file(
-        copy, batch, store.KnownFile(name, sha, image.stat().st_size, None, "jpeg", 1)
-    )
-    return PageRef(sha, 1, name)
+    return store.KnownFile(name, sha, image.stat().st_size, None, "jpeg", 1), result
 
 
 def _forget(copy: Archive, doc_ids: list[int]) -> None:

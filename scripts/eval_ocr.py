@@ -12,7 +12,14 @@ It prints one table per metric (rows: sets, columns: configurations) and flags a
 removal makes a set better (a step that costs accuracy somewhere). Also prints the cleanup's
 share of OCR time per set.
 
+With --real DIR it also reads the hand-transcribed real pages under DIR/transcribed (pages of
+the scans in DIR/scans): CER and order-free word error (1 - F1 of the word multisets) on the
+body text, per page and together, for Tesseract as before, with the column reading order, and
+with the second opinion (one Tesseract run a page for all three), with the words fixed and
+broken.
+
 Example: .venv/bin/python scripts/eval_ocr.py --pages 4 --jobs 2
+         .venv/bin/python scripts/eval_ocr.py --sets '' --real ../shared/real --words
          .venv/bin/python scripts/eval_ocr.py --sets clean,turned180 --pages 2 --json out.json
          .venv/bin/python scripts/eval_ocr.py --timing --pages 6   (per-page costs)
 """

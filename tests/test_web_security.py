@@ -289,12 +289,14 @@ def test_an_unknown_name_answers_as_a_wrong_password_in_words_and_time(served: S
         r = c.post("/api/v1/session", json={"name": name, "password": "sai-mat-khau-0"})
         return time.perf_counter() - start, r.text
 
+    wrong, unknown = [], []
     with served.client() as c:
-        wrong = [attempt(c, "admin") for _ in range(3)]
-        unknown = [attempt(c, f"khong-co-{n}") for n in range(3)]
+        for n in range(4):  # interleaved, so the machine's other load falls on both alike
+            wrong.append(attempt(c, "thuky"))
+            unknown.append(attempt(c, f"khong-co-{n}"))
     assert {b for _, b in wrong} == {b for _, b in unknown}
     ratio = statistics.median(t for t, _ in unknown) / statistics.median(t for t, _ in wrong)
-    assert 0.5 < ratio < 2.0, ratio  # both pay one Argon2id check
+    assert 0.4 < ratio < 2.5, ratio  # both pay one Argon2id check (~50-300 ms here)
 
 
 def test_the_audit_chain_finds_a_row_changed_by_hand(served: Served, built: Built) -> None:

@@ -402,33 +402,8 @@ def review(archive_dir: Path, as_json: bool, limit: int | None, clearance: Acces
     items = pages_to_review(archive, limit, clearance)
     if as_json:
         _print_json(
-            {
-                "fields": [
-                    {
-                        "doc_id": f.doc_id, "field": f.field, "value": f.value,
-                        "review_reason": f.reason, "confidence": f.confidence, "page": f.page,
-                        "source_file": f.source_file, "source_page": f.source_page,
-                        "region": list(f.region) if f.region else None,
-                    }
-                    for f in fields
-                ],
-                "pages": [
-                    {
-                        "doc_id": i.doc_id,
-                        "source_file": i.source_file,
-                        "source_page": i.source_page,
-                        "mean_confidence": round(i.mean_confidence, 2),
-                        "reasons": list(i.reasons),
-                        "disputed": [
-                            {"text": d.text, "engine": d.engine, "conf": d.conf,
-                             "other": d.other, "other_conf": d.other_conf, "box": list(d.box)}
-                            for d in i.disputed
-                        ],
-                    }
-                    for i in items
-                ],
-            }
-        )  # fmt: skip
+            {"fields": [f.as_json() for f in fields], "pages": [i.as_json() for i in items]}
+        )
         return
     for f in fields:
         vi, en = reason_text(f.reason)

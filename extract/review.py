@@ -143,7 +143,9 @@ def _sources(evidence: Evidence, kind: str) -> dict[str, str]:
     with the cut is the cut's, not the hand's); Tesseract on the crop counts as read."""
     reading = evidence.readings.get(kind)
     found = {engine: (text, conf) for engine, text, conf in (reading.readings if reading else ())}
-    out = {}
+    out: dict[str, str] = {}
+    if "cut" in found:
+        return out  # the crop may have cut the writing: no reading of it is the hand's
     tight, loose = found.get("asterocr-tight"), found.get("asterocr")
     if tight and loose and tight[1] >= ASTER_SURE:
         value, other = _digits(tight[0]), re.sub(r"\D", "", loose[0])

@@ -46,6 +46,10 @@ class BlankReader:
             max(0, top + dy) : min(h, bottom - dy), max(0, left + dx) : min(w, right - dx)
         ]
         readings = []
+        if _cut(crop):
+            # Ink at the crop's side: the blank's box may have cut a digit off, and every
+            # recognizer reading this crop would agree on what is left ("5" for "15").
+            readings.append(("cut", "", 0.0))
         for engine, read, image_ in (
             ("asterocr", _aster, crop), ("asterocr-tight", _aster, tight),
             ("tesseract", _tesseract_digits, crop),
@@ -75,6 +79,14 @@ def page_image(archive: Archive, ref: PageRef) -> np.ndarray:
     width, height = loaded.image.size
     image, _ = prepare(loaded.image, effective_dpi(width, height, loaded.dpi))
     return image
+
+
+def _cut(crop: np.ndarray) -> bool:
+    """Whether writing runs over the crop's left or right side (a stroke across the edge)."""
+    grey = crop if crop.ndim == 2 else crop.mean(axis=2)
+    height = grey.shape[0]
+    edges = (grey[:, :2], grey[:, -2:])
+    return any(int((edge < 110).any(axis=1).sum()) > height // 5 for edge in edges)
 
 
 def _aster(crop: np.ndarray) -> tuple[str, float]:

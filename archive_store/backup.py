@@ -35,6 +35,7 @@ from pathlib import Path
 import bagit
 from sqlalchemy.engine import make_url
 
+from archive_store.bag import write_tags
 from archive_store.blobs import sha256_file
 from archive_store.db import Archive, schema_version
 from sohoa.errors import ArchiveError, MissingDependency
@@ -130,7 +131,15 @@ def backup(archive: Archive, target: Path) -> BackupReport:
                 if _HEX.fullmatch(blob.name) and sha != blob.name:
                     corrupt.append(rel.as_posix())
             lines.append((sha, f"data/blobs/{rel.as_posix()}", dest.stat().st_size))
-        _write_bag(work, archive, lines)
+        write_tags(
+            work,
+            lines,
+            {
+                "External-Identifier": str(archive.root),
+                "Sohoa-Schema-Version": str(schema_version(archive)),
+                "Sohoa-Database": archive.engine.url.get_backend_name(),
+            },
+        )
         # Everything written reaches the disk before the rename: one sync of the file
         # system, where fsyncing each of thousands of blob folders took most of a backup
         # with nothing new.
@@ -325,27 +334,6 @@ def _copy(source: Path, dest: Path) -> str:
     stat = source.stat()
     os.utime(dest, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # how the next backup knows it
     return digest.hexdigest()
-
-
-def _write_bag(work: Path, archive: Archive, lines: list[tuple[str, str, int]]) -> None:
-    """The BagIt tag files (RFC 8493) for the payload already under data/."""
-    (work / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
-    with (work / "manifest-sha256.txt").open("w", encoding="utf-8") as manifest:
-        for sha, rel, _ in lines:
-            manifest.write(f"{sha}  {rel}\n")
-    total = sum(size for _, _, size in lines)
-    info = {
-        "Source-Organization": "sohoa",
-        "Bagging-Date": dt.date.today().isoformat(),
-        "Payload-Oxum": f"{total}.{len(lines)}",
-        "External-Identifier": str(archive.root),
-        "Sohoa-Schema-Version": str(schema_version(archive)),
-        "Sohoa-Database": archive.engine.url.get_backend_name(),
-    }
-    (work / "bag-info.txt").write_text("".join(f"{k}: {v}\n" for k, v in info.items()))
-    with (work / "tagmanifest-sha256.txt").open("w", encoding="utf-8") as tags:
-        for name in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt"):
-            tags.write(f"{sha256_file(work / name)}  {name}\n")
 
 
 def _check(path: Path) -> SetCheck:

@@ -48,7 +48,8 @@ from lxml import etree
 from sqlalchemy import select
 
 from archive_store import store
-from archive_store.blobs import storage_error
+from archive_store.bag import write_tags
+from archive_store.blobs import sha256_file, storage_error
 from archive_store.db import Archive
 from archive_store.models import (
     Batch,
@@ -361,7 +362,7 @@ def _write_payload(
 
     def add(path: Path, sha: str | None = None) -> tuple[str, str, int]:
         entry = (
-            sha or _sha256(path),
+            sha or sha256_file(path),
             path.relative_to(data.parent).as_posix(),
             path.stat().st_size,
         )
@@ -555,35 +556,19 @@ def _dossier_standard(d: dict, documents: list[dict]) -> dict:
 def _write_bag(
     work: Path, lines: list[tuple[str, str, int]], content: _Content, clearance: AccessLevel
 ) -> None:
-    """The BagIt tag files (RFC 8493) for the payload already under data/."""
-    (work / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
-    with (work / "manifest-sha256.txt").open("w", encoding="utf-8") as manifest:
-        for sha, rel, _ in sorted(lines, key=lambda x: x[1]):
-            manifest.write(f"{sha}  {_bag_path(rel)}\n")
-    codes = ", ".join(d["code"] for d in content.dossiers)
-    info = {
-        "Source-Organization": "sohoa",
-        "Bagging-Date": dt.date.today().isoformat(),
-        "Payload-Oxum": f"{sum(size for _, _, size in lines)}.{len(lines)}",
-        "External-Identifier": codes,
-        "External-Description": "Gói chuyển giao hồ sơ / transfer package (METS, PREMIS)",
-        "Sohoa-Package-Version": str(FORMAT_VERSION),
-        "Sohoa-Clearance": clearance.label,
-        "Sohoa-Documents": str(len(content.docs)),
-        "Sohoa-Documents-Left-Out": str(content.left_out),
-    }
-    (work / "bag-info.txt").write_text(
-        "".join(f"{k}: {v}\n" for k, v in info.items()), encoding="utf-8"
+    """The BagIt tag files for the payload already under data/."""
+    write_tags(
+        work,
+        lines,
+        {
+            "External-Identifier": ", ".join(d["code"] for d in content.dossiers),
+            "External-Description": "Gói chuyển giao hồ sơ / transfer package (METS, PREMIS)",
+            "Sohoa-Package-Version": str(FORMAT_VERSION),
+            "Sohoa-Clearance": clearance.label,
+            "Sohoa-Documents": str(len(content.docs)),
+            "Sohoa-Documents-Left-Out": str(content.left_out),
+        },
     )
-    with (work / "tagmanifest-sha256.txt").open("w", encoding="utf-8") as tags:
-        for name in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt"):
-            tags.write(f"{_sha256(work / name)}  {name}\n")
-
-
-def _bag_path(rel: str) -> str:
-    # RFC 8493 2.1.3: CR and LF in a manifest path are percent-encoded (as the bagit library
-    # reads them back; it leaves "%" itself alone).
-    return rel.replace("\n", "%0A").replace("\r", "%0D")
 
 
 # -- small helpers -------------------------------------------------------------------------
@@ -630,12 +615,4 @@ def _copy(source: Path, dest: Path) -> str:
             out.write(chunk)
         out.flush()
         os.fsync(out.fileno())
-    return digest.hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
     return digest.hexdigest()

@@ -12,7 +12,7 @@ from pathlib import Path
 import extract
 from archive_store import store
 from archive_store.db import Archive
-from pipeline import documents, indexing
+from pipeline import documents, handwriting, indexing
 from pipeline.discover import PageTask
 from pipeline.documents import Cut, Stream, build_documents
 from pipeline.manifest import Manifest
@@ -128,10 +128,9 @@ def cut_key(archive: Archive, streams: Sequence[Stream], manifest: Manifest | No
 @functools.cache
 def _code_digest() -> str:
     """The source of the cutting and extraction code: a new sohoa cuts again."""
+    files = sorted(Path(extract.__file__ or "").parent.glob("*.py"))
+    files += [Path(m.__file__ or "") for m in (documents, handwriting)]
     digest = hashlib.sha256()
-    for module in (extract, documents):
-        folder = Path(module.__file__ or "").parent
-        files = sorted(folder.glob("*.py")) if module is extract else [Path(module.__file__ or "")]
-        for f in files:
-            digest.update(f.read_bytes())
+    for f in files:
+        digest.update(f.read_bytes())
     return digest.hexdigest()

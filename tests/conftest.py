@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import create_engine, text
 
 from archive_store.db import Archive
+from tests.browser import browser, page, site  # noqa: F401  (browser-test fixtures)
 
 PG_URL = os.environ.get("SOHOA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FONT = Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")

@@ -25,6 +25,7 @@ from pipeline.cli import main
 from sohoa.access import AccessLevel
 from tests.web_archive import PASSWORD, SECRET, Built, Served, build
 from web.app import every_route
+from web.pages import is_page
 
 
 @pytest.fixture(scope="module")
@@ -65,21 +66,25 @@ def test_every_route_is_refused_without_a_session_or_token(served: Served) -> No
     assert len(found) >= 20, found
     with served.client() as c:
         for method, path in found:
-            if (method, path) == ("POST", "/api/v1/session"):
+            if (method, path) == ("POST", "/api/v1/session") or path == "/dang-nhap":
                 continue  # signing in is the door itself
             for headers in ({}, {"authorization": "Bearer sohoa_forged"},
                             {"cookie": "sohoa_session=forged"}):  # fmt: skip
                 r = c.request(method, path, headers=headers, json={})
-                assert r.status_code == 401, (method, path, headers, r.status_code, r.text)
+                if is_page(path):  # a browser page: to the sign-in form, and back afterwards
+                    assert r.status_code == 303, (method, path, headers, r.status_code, r.text)
+                    assert r.headers["location"].startswith("/dang-nhap?next="), r.headers
+                else:
+                    assert r.status_code == 401, (method, path, headers, r.status_code, r.text)
                 assert SECRET not in r.text
 
 
 def test_every_api_route_checks_the_user(served: Served) -> None:
     """Each route of the app depends on the principal (so a new route cannot skip it)."""
     for path, _, route in every_route(served.app):
-        if isinstance(route, APIRoute) and path != "/api/v1/session":
+        if isinstance(route, APIRoute) and path not in ("/api/v1/session", "/dang-nhap"):
             names = {d.call.__name__ for d in _all_dependencies(route.dependant)}
-            assert "principal" in names, path
+            assert ("page_principal" if is_page(path) else "principal") in names, path
 
 
 def _all_dependencies(dependant: object) -> list:

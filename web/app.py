@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -24,7 +24,7 @@ from archive_store.accounts import Principal
 from archive_store.db import Archive
 from sohoa.errors import ExitCode, SohoaError
 from sohoa.i18n import t
-from web import api, iiif
+from web import api, api_manage, iiif, pages
 from web.security import (
     COOKIE,
     Context,
@@ -209,25 +209,37 @@ def create_app(settings: ServerSettings, archive: Archive | None = None) -> Fast
         return JSONResponse(app.openapi())
 
     app.include_router(api.router)
+    app.include_router(api_manage.router)
     app.include_router(iiif.router)
+    app.include_router(pages.router)
+    app.mount("/static", pages.static_files(), name="static")
 
     @app.exception_handler(SohoaError)
-    async def sohoa_error(_request: Request, exc: SohoaError) -> JSONResponse:
-        return JSONResponse({"error": exc.message()}, status_code=_STATUS.get(exc.exit_code, 500))
+    async def sohoa_error(request: Request, exc: SohoaError) -> Response:
+        status = _STATUS.get(exc.exit_code, 500)
+        if pages.is_page(request.url.path):
+            return pages.error_page(request, status, exc.message())
+        return JSONResponse({"error": exc.message()}, status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and message == "Not Found":
             message = t("Không có địa chỉ này.", "No such address.")
         if exc.status_code == 405:
             message = t("Phương thức không dùng được ở địa chỉ này.", "Method not allowed here.")
+        if pages.is_page(request.url.path):
+            return pages.error_page(
+                request, exc.status_code, message, getattr(exc, "headers", None)
+            )
         return JSONResponse(
             {"error": message}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )
 
     @app.exception_handler(RequestValidationError)
-    async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if pages.is_page(request.url.path):
+            return pages.error_page(request, 422, t("Yêu cầu không hợp lệ.", "Invalid request."))
         problems = [
             {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
             for e in exc.errors()[:20]
@@ -238,18 +250,17 @@ def create_app(settings: ServerSettings, archive: Archive | None = None) -> Fast
         )
 
     @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.error("unexpected error", exc_info=exc)
-        return JSONResponse(
-            {
-                "error": t(
-                    "Lỗi máy chủ; quản trị viên xem nhật ký.",
-                    "Server error; the admin can read the log.",
-                )
-            },
-            status_code=500,
+        message = t(
+            "Lỗi máy chủ; quản trị viên xem nhật ký.", "Server error; the admin can read the log."
         )
+        if pages.is_page(request.url.path):
+            return pages.error_page(request, 500, message)
+        return JSONResponse({"error": message}, status_code=500)
 
+    # The pages' language (?lang=, a cookie) is set around everything, their errors included.
+    app.add_middleware(pages.Language)
     app.add_middleware(Guard, max_body=settings.max_body)
     return app
 

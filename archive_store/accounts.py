@@ -433,6 +433,15 @@ def end_session(archive: Archive, raw: str) -> None:
         s.execute(delete(UserSession).where(UserSession.id_hash == _digest(raw)))
 
 
+def end_sessions(archive: Archive, user_name: str) -> int:
+    """End every open session of the user at once (their next request is refused); returns
+    how many there were. The account itself is left as it is."""
+    with archive.session() as s:
+        u = _get(s, user_name)
+        gone = s.execute(delete(UserSession).where(UserSession.user_id == u.id))
+        return int(getattr(gone, "rowcount", 0) or 0)
+
+
 def csrf_matches(principal: Principal, sent: str | None) -> bool:
     return bool(sent) and hmac.compare_digest(principal.csrf_token, sent or "")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,9 @@ class ServerSettings:
     """Largest request body accepted, in bytes (the API takes small JSON only)."""
     reading_edge: int = 1600
     """Long edge, in pixels, of a page's use copy (reading resolution)."""
+    scan_root: Path | None = field(default_factory=lambda: _scan_root(os.environ))
+    """The folder under which clerks pick batch folders to ingest ($SOHOA_SCAN_ROOT); None:
+    batches cannot be started from the server."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -58,6 +62,7 @@ class ServerSettings:
             "SOHOA_SERVE_ORIGINS": " ".join(self.origins),
             "SOHOA_SESSION_IDLE_MIN": str(p.idle_minutes),
             "SOHOA_SESSION_MAX_H": str(p.absolute_hours),
+            "SOHOA_SCAN_ROOT": str(self.scan_root or ""),
         }
 
     @classmethod
@@ -73,3 +78,8 @@ class ServerSettings:
                 absolute_hours=float(env.get("SOHOA_SESSION_MAX_H", "8")),
             ),
         )
+
+
+def _scan_root(env: Mapping[str, str]) -> Path | None:
+    value = env.get("SOHOA_SCAN_ROOT", "").strip()
+    return Path(value) if value else None

@@ -25,6 +25,13 @@ class FixityReport:
     def ok(self) -> bool:
         return not (self.missing or self.corrupt or self.orphan_pages)
 
+    def as_json(self) -> dict:
+        """`sohoa fixity --json` and the server's `POST /api/v1/fixity`."""
+        return {
+            "checked": self.checked, "missing": list(self.missing), "corrupt": list(self.corrupt),
+            "orphan_pages": self.orphan_pages, "ok": self.ok,
+        }  # fmt: skip
+
 
 def check_fixity(archive: Archive) -> FixityReport:
     """Re-hash every original in the blob store (reads every byte; run it off-hours)."""

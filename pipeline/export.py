@@ -84,6 +84,10 @@ class ExportResult:
     documents: tuple[int, ...]
     files: tuple[Path, ...]
 
+    def as_json(self) -> dict:
+        """`sohoa export --json`: the documents written and every file, in order."""
+        return {"documents": list(self.documents), "files": [str(f) for f in self.files]}
+
 
 def standard_record(record: DocumentRecord, ordinal: int, details: dict | None) -> dict:
     """One document's metadata under the standard's field names (corrections winning)."""

@@ -171,3 +171,26 @@ def fields_to_review(
             if limit is not None and len(out) >= limit:
                 return out
     return out
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    """What a person should check, of the documents a clearance allows: flagged metadata
+    fields first, then pages (`sohoa review`, the server's review queue)."""
+
+    fields: tuple[FieldReviewItem, ...]
+    pages: tuple[ReviewItem, ...]
+
+    def as_json(self) -> dict:
+        return {"fields": [f.as_json() for f in self.fields],
+                "pages": [i.as_json() for i in self.pages]}  # fmt: skip
+
+
+def review_queue(
+    archive: Archive, limit: int | None = None, clearance: AccessLevel = AccessLevel.cong_khai
+) -> ReviewQueue:
+    """At most `limit` fields and `limit` pages to review, worst pages first."""
+    return ReviewQueue(
+        tuple(fields_to_review(archive, limit, clearance)),
+        tuple(pages_to_review(archive, limit, clearance)),
+    )

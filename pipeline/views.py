@@ -1,14 +1,19 @@
-"""What `show`, `search` and `status` print: plain dicts built from store records and results."""
+"""What `show`, `search`, `edit` and `status` print: plain dicts built from store records and
+results, the same for the CLI's --json and the server's API."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from archive_store import store
+from archive_store.db import Archive
 from archive_store.records import DocumentRecord
 from indexer.types import SearchResults
+from pipeline import indexing, signatures
 from pipeline.documents import effective_access
 from sohoa.access import AccessLevel
 from sohoa.errors import AccessDenied
+from sohoa.i18n import t
 
 
 def check_access(record: DocumentRecord, clearance: AccessLevel) -> None:
@@ -55,6 +60,49 @@ def document_view(record: DocumentRecord) -> dict:
             }
             for i, p in enumerate(record.pages)
         ],
+    }
+
+
+def shown_document(archive: Archive, doc_id: int, clearance: AccessLevel) -> dict:
+    """`sohoa show --json`: the document with its pages and signatures, if `clearance` allows
+    it (else AccessDenied; NotFound for no such document)."""
+    record = store.document(archive, doc_id)
+    check_access(record, clearance)
+    return signatures.add_to_view(archive, doc_id, document_view(record))
+
+
+def corrected_view(archive: Archive, doc_id: int, synced: indexing.SyncReport) -> dict:
+    """`sohoa edit --json` and the server's corrections: the document as it now reads (no page
+    texts) and whether search already follows."""
+    view = document_view(store.document(archive, doc_id, with_pages=False))
+    return {**view, "index": {"in_step": synced.in_step, "note": synced.note()}}
+
+
+def status_view(archive: Archive) -> dict:
+    """`sohoa status --json`: counts, unresolved failures and the index's state."""
+    st = store.status(archive)
+    _, check = indexing.verify(archive)
+    jobs = store.pending_jobs(archive)
+    return {
+        "archive": str(archive.root),
+        "batches": st.batches,
+        "files": st.files,
+        "pages": st.pages,
+        "pages_needing_review": st.pages_needing_review,
+        "documents": st.documents,
+        "failures": [
+            {"file": f.rel_path, "page": f.source_page, "reason": t(f.reason_vi, f.reason_en)}
+            for f in store.failures(archive)
+        ],
+        "index": {
+            "ok": check.ok,
+            "missing": len(check.missing),
+            "stale": len(check.stale),
+            "extra": len(check.extra),
+            "pending_jobs": sum(jobs.reasons.values()),
+            "pending_documents": len(jobs.doc_ids),
+            "pending_by_reason": jobs.reasons,
+        },
     }
 
 

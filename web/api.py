@@ -21,7 +21,7 @@ from archive_store.models import DocumentPage, Page
 from archive_store.records import DocumentRecord, PageRef
 from pipeline import batches, signatures
 from pipeline.documents import effective_access
-from pipeline.views import document_view, search_view
+from pipeline.views import corrected_view, document_view, search_view
 from sohoa.access import AccessLevel, parse_level
 from sohoa.errors import NotFound
 from sohoa.i18n import t
@@ -308,8 +308,7 @@ def corrections(request: Request, ctx: Ctx, who: Clerk, doc_id: DocId, body: Cor
     synced = correct(ctx.archive, doc_id, changes, f"web:{who.user.name}")
     # The fields only: the values are in the corrections table; the trail stays less secret.
     note(request, ctx, who, "correction", document_id=doc_id, detail={"fields": sorted(changes)})
-    view = document_view(store.document(ctx.archive, doc_id, with_pages=False))
-    return {**view, "index": {"in_step": synced.in_step, "note": synced.note()}}
+    return corrected_view(ctx.archive, doc_id, synced)
 
 
 # -- clerks: batches and review --------------------------------------------------------------
@@ -342,13 +341,11 @@ def review(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict:
     """The review queue: flagged fields and pages, of documents the user's clearance allows."""
-    from pipeline.review import fields_to_review, pages_to_review
+    from pipeline.review import review_queue
 
-    clearance = who.user.clearance
-    fields = fields_to_review(ctx.archive, limit, clearance)
-    items = pages_to_review(ctx.archive, limit, clearance)
+    queue = review_queue(ctx.archive, limit, who.user.clearance)
     note(request, ctx, who, "review")
-    return {"fields": [f.as_json() for f in fields], "pages": [i.as_json() for i in items]}
+    return queue.as_json()
 
 
 # -- admins: users and the audit trail --------------------------------------------------------
@@ -454,10 +451,7 @@ def reindex(
     if verify:
         documents, report = indexing.verify(ctx.archive)
         note(request, ctx, who, "reindex", detail={"verify": True, "ok": report.ok})
-        return {
-            "documents": documents, "missing": list(report.missing), "stale": list(report.stale),
-            "extra": list(report.extra), "ok": report.ok,
-        }  # fmt: skip
+        return report.as_json(documents)
     count = indexing.rebuild(ctx.archive)
     note(request, ctx, who, "reindex", detail={"documents": count})
     return {"documents": count}
@@ -470,7 +464,4 @@ def fixity(request: Request, ctx: Ctx, who: Admin) -> dict:
 
     report = check_fixity(ctx.archive)
     note(request, ctx, who, "fixity", detail={"ok": report.ok, "checked": report.checked})
-    return {
-        "checked": report.checked, "missing": list(report.missing),
-        "corrupt": list(report.corrupt), "orphan_pages": report.orphan_pages, "ok": report.ok,
-    }  # fmt: skip
+    return report.as_json()

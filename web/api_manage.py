@@ -18,8 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from archive_store import accounts, audit, store
 from archive_store.accounts import Principal, Role
-from pipeline import jobs, live, scan_root
-from sohoa.errors import NotFound
+from archive_store.db import Archive
+from pipeline import indexing, jobs, live, scan_root
+from pipeline.documents import effective_access
+from sohoa.access import parse_level
+from sohoa.errors import ExitCode, NotFound, SohoaError
+from web import api
 from web.security import Context, context, note, requires
 
 router = APIRouter(prefix="/api/v1")
@@ -158,19 +162,45 @@ def verify_chain(request: Request, ctx: Context, who: Principal) -> audit.ChainC
     return audit.verify(ctx.archive)
 
 
-def shown(ctx: Context, who: Principal, job: dict | None) -> dict | None:
+def shown(archive: Archive, who: Principal, job: dict | None) -> dict | None:
     """A job as this user may see it: an ingest's report lists only the documents their
     clearance allows (the ids of the others reveal nothing either)."""
     if not job or not isinstance((job.get("result") or {}).get("documents"), list):
         return job
     ids = [d for d in job["result"]["documents"] if isinstance(d, int)]
-    seen = store.visible(ctx.archive, ids, int(who.user.clearance))
+    seen = store.visible(archive, ids, int(who.user.clearance))
     return {**job, "result": {**job["result"], "documents": [d for d in ids if d in seen]}}
 
 
 def batch_json(ctx: Context, who: Principal, batch: live.LiveBatch) -> dict:
     obj = batch.as_json()
-    return {**obj, "job": shown(ctx, who, obj["job"])}
+    return {**obj, "job": shown(ctx.archive, who, obj["job"])}
+
+
+class NotAllowed(SohoaError):
+    exit_code = ExitCode.usage
+
+
+def correct_document(
+    request: Request, ctx: Context, who: Principal, doc_id: int, changed: dict[str, str]
+) -> indexing.SyncReport:
+    """The correction form's save: the checks of `POST /documents/{id}/corrections` (the
+    document visible to the clerk now, only an admin lowers độ mật), then the same library
+    call, which brings search in step at once."""
+    from pipeline.corrections import correct, parse_assignments
+
+    record = api._record(request, ctx, who, doc_id, "correction", with_pages=False)
+    changes = parse_assignments(tuple(f"{k}={v.replace(chr(0), '')}" for k, v in changed.items()))
+    lowered = "do_mat" in changes and parse_level(changes["do_mat"]) < effective_access(record)
+    if lowered and who.user.role < Role.admin:
+        note(request, ctx, who, "correction", "denied", document_id=doc_id,
+             detail={"fields": sorted(changes)})  # fmt: skip
+        raise NotAllowed(
+            vi="Chỉ quản trị viên được hạ độ mật.", en="Only an admin may lower a secrecy mark."
+        )
+    synced = correct(ctx.archive, doc_id, changes, f"web:{who.user.name}")
+    note(request, ctx, who, "correction", document_id=doc_id, detail={"fields": sorted(changes)})
+    return synced
 
 
 # -- clerks ---------------------------------------------------------------------------------
@@ -201,7 +231,7 @@ def ingest_start(
     """Start ingesting a folder of the scan root, as a process of its own (resumable: start
     it again after an interruption); answers the job."""
     job = start_batch(request, ctx, who, body.folder, body.workers)
-    return shown(ctx, who, job.as_json()) or {}
+    return shown(ctx.archive, who, job.as_json()) or {}
 
 
 @router.get("/ingest", tags=["batches"])
@@ -225,13 +255,13 @@ def job_list(
     wanted = kind or (None if who.user.role >= Role.admin else "ingest")
     note(request, ctx, who, "jobs")
     found = jobs.list_jobs(ctx.archive, wanted, limit)
-    return [shown(ctx, who, j.as_json()) or {} for j in found]
+    return [shown(ctx.archive, who, j.as_json()) or {} for j in found]
 
 
 @router.get("/jobs/{job_id}", tags=["batches"])
 def job_one(request: Request, ctx: Ctx, who: Clerk, job_id: JobId) -> dict:
     """One job: its state and, once ended, the command's report."""
-    return shown(ctx, who, job_of(request, ctx, who, job_id).as_json()) or {}
+    return shown(ctx.archive, who, job_of(request, ctx, who, job_id).as_json()) or {}
 
 
 # -- admins ---------------------------------------------------------------------------------

@@ -11,8 +11,10 @@ store keep one chain.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import hashlib
 import json
+import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -261,3 +263,26 @@ class Recorder:
                     done.set_result(seq)
             if stop:
                 return
+
+
+def local_user() -> str:
+    """Who runs a command at the archive machine: `local:<OS login>` (the CLI trusts it)."""
+    try:
+        return f"local:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in the environment nor in the passwd file
+        return f"local:uid-{os.getuid()}"
+
+
+def record_local(
+    archive: Archive,
+    action: str,
+    outcome: str = "ok",
+    *,
+    document_id: int | None = None,
+    detail: dict | None = None,
+) -> int:
+    """A command run at the archive machine, in the server's chain: one record, in its own
+    transaction, committed before the command prints what it read."""
+    event = Event(action, local_user(), outcome, document_id, client="cli",
+                  detail={**(detail or {}), "via": "cli"})  # fmt: skip
+    return record(archive, event)

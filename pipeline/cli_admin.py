@@ -1,13 +1,12 @@
 """The admin's commands: `serve`, `user`, `token` and `audit` (registered on the `sohoa` group).
 
 The local admin at the archive machine is trusted (as the CLI is): their changes are recorded
-in the audit trail as `cli:LOGIN`.
+in the audit trail as `local:LOGIN`, like every read of the local CLI.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import sys
 from pathlib import Path
 
@@ -16,17 +15,14 @@ import click
 from archive_store import accounts, audit
 from archive_store.accounts import Role, parse_role
 from pipeline.cli_common import _print_json, archive_options, open_archive
+from pipeline.cli_help import bilingual, command, group, option
 from sohoa.access import AccessLevel, parse_level
 from sohoa.errors import ExitCode, SohoaError
 from sohoa.i18n import t
 
 
-def _who() -> str:
-    return f"cli:{getpass.getuser()}"
-
-
 def _note(archive: object, action: str, detail: dict) -> None:
-    audit.record(archive, audit.Event(action, _who(), client="cli", detail=detail))  # type: ignore[arg-type]
+    audit.record_local(archive, action, detail=detail)  # type: ignore[arg-type]
 
 
 def _role(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Role | None:
@@ -59,35 +55,60 @@ class NoAdmin(SohoaError):
     exit_code = ExitCode.usage
 
 
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Server processes (they share the store).")  # fmt: skip
-@click.option(
+ROLE = bilingual("Vai trò: researcher, clerk hoặc admin.", "Role: researcher, clerk or admin.")
+STDIN = bilingual("Đọc mật khẩu từ đầu vào chuẩn.", "Read the password from standard input.")
+
+
+@command()
+@option("--host", default="127.0.0.1", show_default=True,
+        help=bilingual("Địa chỉ lắng nghe.", "Address to listen on."))  # fmt: skip
+@option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
+        help=bilingual("Cổng lắng nghe.", "Port to listen on."))  # fmt: skip
+@option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+        help=bilingual("Số tiến trình máy chủ (dùng chung kho).",
+                       "Server processes (they share the store)."))  # fmt: skip
+@option(
     "--origin",
     "origins",
     multiple=True,
-    help="Public origin behind the TLS proxy (https://kho.example.vn); repeatable.",
+    help=bilingual(
+        "Địa chỉ công khai sau proxy TLS (https://kho.example.vn); lặp lại được.",
+        "Public origin behind the TLS proxy (https://kho.example.vn); repeatable.",
+    ),
 )
-@click.option("--idle-minutes", type=click.FloatRange(1, 24 * 60), default=30.0,
-              show_default=True, help="A session ends after this long unused.")  # fmt: skip
-@click.option("--max-hours", type=click.FloatRange(0.1, 72), default=8.0, show_default=True,
-              help="A session ends this long after sign-in, used or not.")  # fmt: skip
-@click.option(
+@option("--idle-minutes", type=click.FloatRange(1, 24 * 60), default=30.0, show_default=True,
+        help=bilingual("Phiên kết thúc sau chừng này phút không dùng.",
+                       "A session ends after this long unused."))  # fmt: skip
+@option("--max-hours", type=click.FloatRange(0.1, 72), default=8.0, show_default=True,
+        help=bilingual("Phiên kết thúc sau chừng này giờ kể từ khi đăng nhập, dù có dùng.",
+                       "A session ends this long after sign-in, used or not."))  # fmt: skip
+@option(
     "--forwarded-allow-ips",
     default="127.0.0.1",
     show_default=True,
-    help="Proxies whose X-Forwarded-For/-Proto are believed.",
+    help=bilingual(
+        "Các proxy được tin tiêu đề X-Forwarded-For/-Proto.",
+        "Proxies whose X-Forwarded-For/-Proto are believed.",
+    ),
 )
-@click.option("--access-log", is_flag=True, help="Log every request (queries included).")
+@option("--access-log", is_flag=True,
+        help=bilingual("Ghi nhật ký mọi yêu cầu (kể cả câu tìm).",
+                       "Log every request (queries included)."))  # fmt: skip
 @archive_options
 def serve(
     archive_dir: Path, as_json: bool, host: str, port: int, workers: int,
     origins: tuple[str, ...], idle_minutes: float, max_hours: float,
     forwarded_allow_ips: str, access_log: bool,
 ) -> None:  # fmt: skip
-    """Serve the archive to signed-in users: the API, IIIF, sessions, audit.
+    """Phục vụ kho cho người đã đăng nhập: API, IIIF, phiên, nhật ký truy cập.
+
+    Chạy sau một reverse proxy TLS (README, "Server"). Máy chủ không chạy khi chưa có quản trị
+    viên nào đang hoạt động.
+
+    Ví dụ: sohoa serve --port 8000 --origin https://kho.example.vn
+
+    ---
+    Serve the archive to signed-in users: the API, IIIF, sessions, audit.
 
     Run it behind a TLS reverse proxy (README, "Server"). It refuses to start without an
     active admin user.
@@ -143,9 +164,14 @@ def serve(
         uvicorn.run(create_app(settings, archive), **options)  # type: ignore[arg-type]
 
 
-@click.group()
+@group()
 def user() -> None:
-    """Users of the server: add, list, set, disable, passwd.
+    """Người dùng của máy chủ: add (thêm), list, set (đổi), disable (khóa), passwd.
+
+    Ví dụ: sohoa user add lan --full-name "Nguyễn Thị Lan" --role clerk --clearance mat
+
+    ---
+    Users of the server: add, list, set, disable, passwd.
 
     Example: sohoa user add lan --full-name "Nguyễn Thị Lan" --role clerk --clearance mat
     """
@@ -153,17 +179,23 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--full-name", default="", help="Full name (họ và tên).")
-@click.option("--role", required=True, callback=_role, help="researcher, clerk or admin.")
-@click.option("--clearance", default="cong-khai", callback=_level,
-              help="cong-khai (default), mat, toi-mat, tuyet-mat.")  # fmt: skip
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@option("--full-name", default="", help=bilingual("Họ và tên.", "Full name (họ và tên)."))
+@option("--role", required=True, callback=_role, help=ROLE)
+@option("--clearance", default="cong-khai", callback=_level,
+        help=bilingual("Mức được xem: cong-khai (mặc định), mat, toi-mat, tuyet-mat.",
+                       "Clearance: cong-khai (default), mat, toi-mat, tuyet-mat."))  # fmt: skip
+@option("--password-stdin", is_flag=True, help=STDIN)
 @archive_options
 def user_add(
     archive_dir: Path, as_json: bool, name: str, full_name: str, role: Role,
     clearance: AccessLevel, password_stdin: bool,
 ) -> None:  # fmt: skip
-    """Add a user; the password is asked for (or read from standard input).
+    """Thêm một người dùng; mật khẩu được hỏi (hoặc đọc từ đầu vào chuẩn).
+
+    Ví dụ: echo 'mat-khau-rat-dai' | sohoa user add an --role researcher --password-stdin
+
+    ---
+    Add a user; the password is asked for (or read from standard input).
 
     Example: echo 'mat-khau-rat-dai' | sohoa user add an --role researcher --password-stdin
     """
@@ -184,7 +216,12 @@ def _show_user(info: accounts.UserInfo, as_json: bool) -> None:
 @user.command("list")
 @archive_options
 def user_list(archive_dir: Path, as_json: bool) -> None:
-    """List the users.
+    """Liệt kê người dùng.
+
+    Ví dụ: sohoa user list --json
+
+    ---
+    List the users.
 
     Example: sohoa user list --json
     """
@@ -198,16 +235,25 @@ def user_list(archive_dir: Path, as_json: bool) -> None:
 
 @user.command("set")
 @click.argument("name")
-@click.option("--full-name", default=None)
-@click.option("--role", default=None, callback=_role, help="researcher, clerk or admin.")
-@click.option("--clearance", default=None, callback=_level, help="cong-khai, mat, ...")
-@click.option("--active/--inactive", default=None, help="Enable or disable the user.")
+@option("--full-name", default=None, help=bilingual("Họ và tên mới.", "The new full name."))
+@option("--role", default=None, callback=_role, help=ROLE)
+@option("--clearance", default=None, callback=_level,
+        help=bilingual("Mức được xem mới: cong-khai, mat, toi-mat, tuyet-mat.",
+                       "The new clearance: cong-khai, mat, toi-mat, tuyet-mat."))  # fmt: skip
+@option("--active/--inactive", default=None,
+        help=bilingual("Mở hoặc khóa người dùng.", "Enable or disable the user."))  # fmt: skip
 @archive_options
 def user_set(
     archive_dir: Path, as_json: bool, name: str, full_name: str | None, role: Role | None,
     clearance: AccessLevel | None, active: bool | None,
 ) -> None:  # fmt: skip
-    """Change a user; a change of role, clearance or active ends all their sessions.
+    """Đổi thông tin một người dùng; đổi vai trò, mức được xem hay trạng thái thì mọi phiên
+    của họ kết thúc.
+
+    Ví dụ: sohoa user set lan --clearance toi-mat
+
+    ---
+    Change a user; a change of role, clearance or active ends all their sessions.
 
     Example: sohoa user set lan --clearance toi-mat
     """
@@ -228,7 +274,12 @@ def user_set(
 @click.argument("name")
 @archive_options
 def user_disable(archive_dir: Path, as_json: bool, name: str) -> None:
-    """Disable a user: every session and token of theirs stops working at once.
+    """Khóa một người dùng: mọi phiên và token của họ thôi hiệu lực ngay.
+
+    Ví dụ: sohoa user disable an
+
+    ---
+    Disable a user: every session and token of theirs stops working at once.
 
     Example: sohoa user disable an
     """
@@ -240,10 +291,15 @@ def user_disable(archive_dir: Path, as_json: bool, name: str) -> None:
 
 @user.command("passwd")
 @click.argument("name")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@option("--password-stdin", is_flag=True, help=STDIN)
 @archive_options
 def user_passwd(archive_dir: Path, as_json: bool, name: str, password_stdin: bool) -> None:
-    """Set a user's password; their sessions end.
+    """Đặt mật khẩu của một người dùng; các phiên của họ kết thúc.
+
+    Ví dụ: sohoa user passwd lan
+
+    ---
+    Set a user's password; their sessions end.
 
     Example: sohoa user passwd lan
     """
@@ -253,9 +309,14 @@ def user_passwd(archive_dir: Path, as_json: bool, name: str, password_stdin: boo
     _show_user(info, as_json)
 
 
-@click.group()
+@group()
 def token() -> None:
-    """API tokens for machine clients (LGSP, Trục liên thông): add, list, revoke.
+    """Token API cho các hệ thống máy (LGSP, Trục liên thông): add (tạo), list, revoke (thu hồi).
+
+    Ví dụ: sohoa token add lgsp-bot --name lgsp --days 90
+
+    ---
+    API tokens for machine clients (LGSP, Trục liên thông): add, list, revoke.
 
     Example: sohoa token add lgsp-bot --name lgsp --days 90
     """
@@ -263,11 +324,19 @@ def token() -> None:
 
 @token.command("add")
 @click.argument("user_name")
-@click.option("--name", default="token", help="What the token is for.")
-@click.option("--days", type=click.IntRange(1, 3660), default=90, show_default=True)
+@option(
+    "--name", default="token", help=bilingual("Token dùng vào việc gì.", "What the token is for.")
+)
+@option("--days", type=click.IntRange(1, 3660), default=90, show_default=True,
+        help=bilingual("Số ngày token còn hiệu lực.", "Days until the token expires."))  # fmt: skip
 @archive_options
 def token_add(archive_dir: Path, as_json: bool, user_name: str, name: str, days: int) -> None:
-    """Make a token for a user; it is shown this once (the store keeps only its hash).
+    """Tạo token cho một người dùng; token chỉ hiện lần này (kho chỉ giữ mã băm của nó).
+
+    Ví dụ: sohoa token add lgsp-bot --name lgsp --days 90
+
+    ---
+    Make a token for a user; it is shown this once (the store keeps only its hash).
 
     Example: sohoa token add lgsp-bot --name lgsp --days 90
     """
@@ -288,10 +357,16 @@ def token_add(archive_dir: Path, as_json: bool, user_name: str, name: str, days:
 
 
 @token.command("list")
-@click.option("--user", "user_name", default=None, help="Only this user's tokens.")
+@option("--user", "user_name", default=None,
+        help=bilingual("Chỉ token của người này.", "Only this user's tokens."))  # fmt: skip
 @archive_options
 def token_list(archive_dir: Path, as_json: bool, user_name: str | None) -> None:
-    """List tokens (never the tokens themselves).
+    """Liệt kê các token (không bao giờ hiện chính token).
+
+    Ví dụ: sohoa token list --user lgsp-bot
+
+    ---
+    List tokens (never the tokens themselves).
 
     Example: sohoa token list --user lgsp-bot
     """
@@ -312,7 +387,12 @@ def token_list(archive_dir: Path, as_json: bool, user_name: str | None) -> None:
 @click.argument("token_id", type=int)
 @archive_options
 def token_revoke(archive_dir: Path, as_json: bool, token_id: int) -> None:
-    """Revoke a token at once.
+    """Thu hồi một token ngay lập tức.
+
+    Ví dụ: sohoa token revoke 3
+
+    ---
+    Revoke a token at once.
 
     Example: sohoa token revoke 3
     """
@@ -325,9 +405,14 @@ def token_revoke(archive_dir: Path, as_json: bool, token_id: int) -> None:
         click.echo(t(f"Đã thu hồi token {token_id}.", f"Token {token_id} revoked."))
 
 
-@click.group("audit")
+@group("audit")
 def audit_group() -> None:
-    """The audit trail: verify its hash chain, show records.
+    """Nhật ký truy cập: verify (kiểm tra chuỗi băm), show (xem bản ghi).
+
+    Ví dụ: sohoa audit show --user lan --since 2026-11-01
+
+    ---
+    The audit trail: verify its hash chain, show records.
 
     Example: sohoa audit show --user lan --since 2026-11-01
     """
@@ -336,7 +421,12 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @archive_options
 def audit_verify(archive_dir: Path, as_json: bool) -> None:
-    """Check the hash chain: an edited, deleted or added record is found (exit code 5).
+    """Kiểm tra chuỗi băm: bản ghi bị sửa, xóa hay thêm đều bị phát hiện (mã thoát 5).
+
+    Ví dụ: sohoa audit verify
+
+    ---
+    Check the hash chain: an edited, deleted or added record is found (exit code 5).
 
     Example: sohoa audit verify
     """
@@ -355,16 +445,26 @@ def audit_verify(archive_dir: Path, as_json: bool) -> None:
 
 
 @audit_group.command("show")
-@click.option("--user", "user_name", default=None, help="Only this user's records.")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="YYYY-MM-DD (UTC).")
-@click.option("--document", "document_id", type=int, default=None, help="Only this document.")
-@click.option("--limit", type=click.IntRange(1), default=1000, show_default=True)
+@option("--user", "user_name", default=None,
+        help=bilingual("Chỉ bản ghi của người này (local:TÊN cho dòng lệnh).",
+                       "Only this user's records (local:NAME for the command line)."))  # fmt: skip
+@option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+        help=bilingual("Từ ngày YYYY-MM-DD (UTC).", "From the day YYYY-MM-DD (UTC)."))  # fmt: skip
+@option("--document", "document_id", type=int, default=None,
+        help=bilingual("Chỉ văn bản này.", "Only this document."))  # fmt: skip
+@option("--limit", type=click.IntRange(1), default=1000, show_default=True,
+        help=bilingual("Số bản ghi mới nhất hiện ra.", "The newest records to show."))  # fmt: skip
 @archive_options
 def audit_show(
     archive_dir: Path, as_json: bool, user_name: str | None, since: dt.datetime | None,
     document_id: int | None, limit: int,
 ) -> None:  # fmt: skip
-    """Show audit records, oldest first.
+    """Xem các bản ghi nhật ký, cũ nhất trước.
+
+    Ví dụ: sohoa audit show --document 3 --json
+
+    ---
+    Show audit records, oldest first.
 
     Example: sohoa audit show --document 3 --json
     """
@@ -381,4 +481,4 @@ def audit_show(
                    f"{e.client}{extra}")  # fmt: skip
 
 
-COMMANDS = (serve, user, token, audit_group)
+COMMANDS: tuple[click.Command, ...] = (serve, user, token, audit_group)

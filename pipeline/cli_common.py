@@ -1,4 +1,5 @@
-"""What every `sohoa` command shares: --archive, --json, -v, --clearance, and how errors end."""
+"""What every `sohoa` command shares: --archive, --json, -v, --clearance, how errors end, and
+the audit record of what a local user read."""
 
 from __future__ import annotations
 
@@ -8,18 +9,29 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
+from archive_store import audit
 from archive_store.db import Archive, default_archive_dir
+from pipeline.cli_help import bilingual, option
 from sohoa.access import AccessLevel, parse_level
-from sohoa.errors import ExitCode, SohoaError
+from sohoa.errors import AccessDenied, ArchiveError, ExitCode, NotFound, SohoaError
 from sohoa.i18n import t
 
-__all__ = ["_print_json", "archive_options", "clearance_option", "open_archive"]
+__all__ = [
+    "_print_json",
+    "archive_options",
+    "audited",
+    "clearance_option",
+    "emit",
+    "open_archive",
+]
 
 
 def open_archive(archive_dir: Path, *, create: bool = False) -> Archive:
@@ -33,18 +45,34 @@ def _print_json(obj: object) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
+def emit(as_json: bool, obj: object, say: Callable[[], object]) -> None:
+    """Print the library's JSON `obj` with --json, else the text for people (`say()`)."""
+    if as_json:
+        _print_json(obj)
+    else:
+        say()
+
+
 def archive_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """--archive, --json and -v, shared by every command; errors become messages + exit codes."""
 
-    @click.option(
+    @option(
         "--archive",
         "archive_dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Archive folder (default $SOHOA_ARCHIVE, else ./kho).",
+        help=bilingual(
+            "Thư mục kho (mặc định $SOHOA_ARCHIVE, nếu không có thì ./kho).",
+            "Archive folder (default $SOHOA_ARCHIVE, else ./kho).",
+        ),
     )
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
-    @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
+    @option("--json", "as_json", is_flag=True, help=bilingual("Chỉ in JSON.", "Print JSON only."))
+    @option(
+        "-v",
+        "--verbose",
+        is_flag=True,
+        help=bilingual("Khi lỗi, in cả traceback.", "Show tracebacks on errors."),
+    )
     @functools.wraps(fn)
     def wrapper(archive_dir: Path | None, as_json: bool, verbose: bool, **kwargs: Any) -> Any:
         try:
@@ -91,9 +119,53 @@ def _clearance(_ctx: click.Context, _param: click.Parameter, value: str) -> Acce
         raise click.BadParameter(exc.message()) from exc
 
 
-clearance_option = click.option(
+clearance_option = option(
     "--clearance",
     default="cong-khai",
     callback=_clearance,
-    help="Your clearance: cong-khai (default), mat, toi-mat, tuyet-mat.",
+    help=bilingual(
+        "Mức được xem của bạn: cong-khai (mặc định), mat, toi-mat, tuyet-mat.",
+        "Your clearance: cong-khai (default), mat, toi-mat, tuyet-mat.",
+    ),
 )
+
+
+@contextmanager
+def audited(
+    archive: Archive, action: str, *, document_id: int | None = None, **detail: Any
+) -> Iterator[dict[str, Any]]:
+    """Record what the block reads in the audit trail (Nghị định 113/2025 Art. 22), as the
+    server does: one record, committed before anything is printed, outcome `denied` or
+    `missing` when the block refuses. The block may add to the yielded detail (a total).
+
+    A store that cannot be written (a read-only mount, a read-only database user) does not
+    stop the read: a warning on stderr says it went unrecorded.
+    """
+    found = dict(detail)
+    try:
+        yield found
+    except AccessDenied:
+        _record(archive, action, "denied", document_id, found)
+        raise
+    except NotFound:
+        _record(archive, action, "missing", document_id, found)
+        raise
+    _record(archive, action, "ok", document_id, found)
+
+
+def _record(
+    archive: Archive, action: str, outcome: str, document_id: int | None, detail: dict
+) -> None:
+    try:
+        audit.record_local(archive, action, outcome, document_id=document_id, detail=detail)
+    except (ArchiveError, SQLAlchemyError, OSError) as exc:
+        cause = exc.__cause__ if isinstance(exc, ArchiveError) and exc.__cause__ else exc
+        reason = getattr(cause, "orig", None) or cause
+        click.echo(
+            t(
+                f"Cảnh báo: không ghi được nhật ký truy cập ({reason}); việc đọc này không được "
+                "ghi lại.",
+                f"Warning: could not write the audit trail ({reason}); this read is not recorded.",
+            ),
+            err=True,
+        )

@@ -8,28 +8,42 @@ from pathlib import Path
 import click
 
 from pipeline.cli_common import _print_json, archive_options, open_archive
+from pipeline.cli_help import bilingual, command, option
 from sohoa.errors import ExitCode
 from sohoa.i18n import t
 
 
-@click.command()
-@click.option(
+@command()
+@option(
     "--to",
     "to",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Target folder (one per medium); the new backup set goes beside the earlier ones.",
+    help=bilingual(
+        "Thư mục đích (mỗi vật mang tin một thư mục); bộ sao lưu mới nằm cạnh các bộ trước.",
+        "Target folder (one per medium); the new backup set goes beside the earlier ones.",
+    ),
 )
-@click.option(
+@option(
     "--verify",
     "verify",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Re-hash a backup set, or every set in a target folder, instead.",
+    help=bilingual(
+        "Thay vào đó, băm lại một bộ sao lưu, hoặc mọi bộ trong một thư mục đích.",
+        "Re-hash a backup set, or every set in a target folder, instead.",
+    ),
 )
 @archive_options
 def backup(archive_dir: Path, as_json: bool, to: Path | None, verify: Path | None) -> None:
-    """Back up the archive while it is in use: a BagIt set of the database and the blobs.
+    """Sao lưu kho ngay khi đang dùng: một bộ BagIt gồm cơ sở dữ liệu và các tệp blob.
+
+    Chỉ chép những gì bộ mới nhất trong thư mục còn thiếu; phần còn lại là liên kết cứng.
+
+    Ví dụ: sohoa backup --to /mnt/sao-luu-1 ; sohoa backup --verify /mnt/sao-luu-1
+
+    ---
+    Back up the archive while it is in use: a BagIt set of the database and the blobs.
 
     Only what the newest set in the folder lacks is copied; the rest is hard-linked.
 
@@ -74,11 +88,18 @@ def backup(archive_dir: Path, as_json: bool, to: Path | None, verify: Path | Non
         sys.exit(int(ExitCode.archive_error))
 
 
-@click.command()
+@command()
 @click.argument("source", type=click.Path(file_okay=False, path_type=Path))
 @archive_options
 def restore(archive_dir: Path, as_json: bool, source: Path) -> None:
-    """Verify a backup and restore it into a new archive (--archive), index rebuilt.
+    """Kiểm tra một bộ sao lưu rồi khôi phục nó vào một kho mới (--archive), dựng lại chỉ mục.
+
+    SOURCE là một bộ sao lưu, hoặc một thư mục đích (lấy bộ đầy đủ mới nhất của nó).
+
+    Ví dụ: sohoa restore /mnt/sao-luu-1 --archive /srv/kho-moi
+
+    ---
+    Verify a backup and restore it into a new archive (--archive), index rebuilt.
 
     SOURCE is a backup set, or a target folder (its newest complete set is taken).
 
@@ -107,17 +128,28 @@ def restore(archive_dir: Path, as_json: bool, source: Path) -> None:
         sys.exit(int(ExitCode.archive_error))
 
 
-@click.command()
-@click.option(
+@command()
+@option(
     "--to",
     "to",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="The network copy's folder (made on the first run, brought in step after).",
+    help=bilingual(
+        "Thư mục của bản công bố (tạo ở lần chạy đầu, cập nhật theo ở các lần sau).",
+        "The network copy's folder (made on the first run, brought in step after).",
+    ),
 )
 @archive_options
 def publish(archive_dir: Path, as_json: bool, to: Path) -> None:
-    """Publish the network copy: only công khai documents of public dossiers, nothing else.
+    """Ghi bản công bố lên mạng: chỉ văn bản công khai của hồ sơ công khai, không gì khác.
+
+    Ảnh trang ở độ phân giải để đọc (không bao giờ là bản gốc), chữ, khung từ, siêu dữ liệu và
+    chỉ mục riêng; văn bản không còn được công bố sẽ không để lại dấu vết ở lần chạy sau.
+
+    Ví dụ: sohoa publish --to /srv/ban-cong-bo
+
+    ---
+    Publish the network copy: only công khai documents of public dossiers, nothing else.
 
     Page images at reading resolution (never the originals), text, word boxes, metadata and an
     index of its own; a document no longer publishable leaves no trace at the next run.
@@ -142,19 +174,30 @@ def publish(archive_dir: Path, as_json: bool, to: Path) -> None:
     )
 
 
-@click.command()
+@command()
 @click.argument("scan_root", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--settle", type=float, default=60.0, help="Seconds a folder must stay unchanged.")
-@click.option("--marker", default=None, help="A file the scanning software writes when done.")
-@click.option("--interval", type=float, default=10.0, help="Seconds between passes.")
-@click.option("--workers", type=int, default=0, help="Worker processes (default: all cores).")
-@click.option("--once", is_flag=True, help="One pass, then stop (for cron or a test).")
-@click.option(
+@option("--settle", type=float, default=60.0,
+        help=bilingual("Số giây một thư mục phải đứng yên không đổi.",
+                       "Seconds a folder must stay unchanged."))  # fmt: skip
+@option("--marker", default=None,
+        help=bilingual("Tệp mà phần mềm quét ghi ra khi quét xong.",
+                       "A file the scanning software writes when done."))  # fmt: skip
+@option("--interval", type=float, default=10.0,
+        help=bilingual("Số giây giữa hai lượt xem.", "Seconds between passes."))  # fmt: skip
+@option("--workers", type=int, default=0,
+        help=bilingual("Số tiến trình đọc (mặc định: mọi lõi).",
+                       "Worker processes (default: all cores)."))  # fmt: skip
+@option("--once", is_flag=True,
+        help=bilingual("Một lượt rồi dừng (cho cron hoặc kiểm thử).",
+                       "One pass, then stop (for cron or a test)."))  # fmt: skip
+@option(
     "--log",
     "log_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Log file (default <archive>/watch.log).",
+    help=bilingual(
+        "Tệp nhật ký (mặc định <kho>/watch.log).", "Log file (default <archive>/watch.log)."
+    ),
 )
 @archive_options
 def watch(
@@ -168,7 +211,14 @@ def watch(
     once: bool,
     log_file: Path | None,
 ) -> None:
-    """Ingest each new batch folder under SCAN_ROOT once it is complete, each once.
+    """Nạp từng thư mục lô mới trong SCAN_ROOT khi nó đã đủ, mỗi thư mục một lần.
+
+    Thư mục là đủ khi có tệp --marker, hoặc không đổi trong --settle giây.
+
+    Ví dụ: sohoa watch /mnt/may-quet --settle 120 --archive /srv/kho
+
+    ---
+    Ingest each new batch folder under SCAN_ROOT once it is complete, each once.
 
     A folder is complete when it holds --marker, or has not changed for --settle seconds.
 
@@ -191,10 +241,18 @@ def watch(
     watcher.run(interval, passes=1 if once else None)
 
 
-@click.command()
+@command()
 @archive_options
 def doctor(archive_dir: Path, as_json: bool) -> None:
-    """Check the programs, the store, disk room, the index, a fixity sample and trust roots.
+    """Kiểm tra các chương trình, kho, chỗ trống trên đĩa, chỉ mục, một mẫu toàn vẹn và các
+    chứng thư gốc.
+
+    Mỗi vấn đề kèm lệnh sửa nó; mã thoát 5 khi có một lỗi.
+
+    Ví dụ: sohoa doctor
+
+    ---
+    Check the programs, the store, disk room, the index, a fixity sample and trust roots.
 
     Each problem comes with the command that fixes it; exit code 5 when any is an error.
 
@@ -214,17 +272,25 @@ def doctor(archive_dir: Path, as_json: bool) -> None:
         sys.exit(int(ExitCode.archive_error))
 
 
-@click.command()
-@click.option(
+@command()
+@option(
     "--on",
     "on",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="The day to judge by (default today), YYYY-MM-DD.",
+    help=bilingual(
+        "Ngày dùng để xét (mặc định hôm nay), YYYY-MM-DD.",
+        "The day to judge by (default today), YYYY-MM-DD.",
+    ),
 )
 @archive_options
 def retention(archive_dir: Path, as_json: bool, on: object) -> None:
-    """Dossiers whose retention period has run out, for the appraisal council (nothing deleted).
+    """Các hồ sơ đã hết thời hạn bảo quản, để Hội đồng xác định giá trị xem xét (không xóa gì).
+
+    Ví dụ: sohoa retention --on 2031-01-01 --json
+
+    ---
+    Dossiers whose retention period has run out, for the appraisal council (nothing deleted).
 
     Example: sohoa retention --on 2031-01-01 --json
     """

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from archive_store.db import Archive
-from pipeline.cli_common import _print_json, archive_options, open_archive
+from pipeline.cli_common import _print_json, archive_options, audited, open_archive
+from pipeline.cli_help import command
 from sohoa.access import AccessLevel
 from sohoa.errors import ExitCode
 from sohoa.i18n import t
@@ -33,7 +35,15 @@ def export_package(
                 "--package needs --dossier CODE or --phong CODE (and no DOC_ID).",
             )
         )
-    report = write_package(archive, to, clearance, dossier=dossier, phong=phong)
+    asked: dict[str, Any] = {
+        "package": True,
+        "dossier": dossier,
+        "phong": phong,
+        "clearance": clearance.slug,
+    }
+    with audited(archive, "export", **asked) as detail:
+        report = write_package(archive, to, clearance, dossier=dossier, phong=phong)
+        detail["documents"] = list(report.documents)
     if as_json:
         _print_json(report.as_json())
         return
@@ -63,11 +73,19 @@ def export_package(
         )
 
 
-@click.command("import")
+@command("import")
 @click.argument("package", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @archive_options
 def import_(archive_dir: Path, as_json: bool, package: Path) -> None:
-    """Verify a transfer package (BagIt) and read it into the archive, without OCR.
+    """Kiểm tra một gói giao nộp (BagIt) rồi đọc nó vào kho, không OCR.
+
+    Gói hỏng hoặc thiếu bị từ chối, kèm tên các tệp; nhập lại lần nữa không lưu gì hai lần. Mã
+    văn bản của gói được đối chiếu sang mã của kho này (in ra).
+
+    Ví dụ: sohoa import /mnt/usb/ho-so-HS-2023-01 --archive /srv/kho
+
+    ---
+    Verify a transfer package (BagIt) and read it into the archive, without OCR.
 
     A damaged or incomplete package is refused, naming the files; importing it again stores
     nothing twice. The package's document ids map to this archive's (printed).

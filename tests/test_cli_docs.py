@@ -1,23 +1,77 @@
-"""Every command has help with an example and is documented in the README."""
+"""Every command has help in Vietnamese and English with an example and is in the README."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
+from pipeline.cli_help import Option, halves
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", sorted(main.commands))
-def test_command_has_help_with_an_example_and_a_readme_entry(name: str) -> None:
-    result = CliRunner().invoke(main, [name, "--help"])
-    assert result.exit_code == 0
-    assert "Example:" in result.output
-    assert f"`sohoa {name}" in README
+def _commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for name, cmd in sorted(group.commands.items()):
+        yield (*path, name)
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*path, name))
+
+
+COMMANDS = sorted(_commands(main))
+
+
+def _command(path: tuple[str, ...]) -> click.Command:
+    cmd: click.Command = main
+    for name in path:
+        assert isinstance(cmd, click.Group)
+        cmd = cmd.commands[name]
+    return cmd
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_command_help_speaks_both_languages_with_an_example(path: tuple[str, ...]) -> None:
+    vi = CliRunner(env={"SOHOA_LANG": "vi"}).invoke(main, [*path, "--help"])
+    en = CliRunner(env={"SOHOA_LANG": "en"}).invoke(main, [*path, "--help"])
+    assert vi.exit_code == 0 and en.exit_code == 0, vi.output + en.output
+    assert "Ví dụ:" in vi.output and "Example:" not in vi.output
+    assert "Example:" in en.output and "Ví dụ:" not in en.output
+    assert "Tùy chọn:" in vi.output and "Options:" in en.output
+    cmd = _command(path)
+    for param in cmd.params:
+        if isinstance(param, click.Option):
+            assert isinstance(param, Option), f"{param.opts} is a plain click option"
+            text_vi, text_en = halves(param._both)
+            assert text_vi and text_en and text_vi != text_en, f"{param.opts}: {param._both!r}"
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_command_is_in_the_readme(path: tuple[str, ...]) -> None:
+    first, *rest = path
+    lines = [line for line in README.splitlines() if f"`sohoa {first}" in line]
+    assert lines, f"sohoa {first} is not in the README"
+    if rest:  # a subcommand: named on its group's line (`sohoa user add\|list\|set ...`)
+        assert any(rest[-1] in line for line in lines), f"sohoa {' '.join(path)}"
+
+
+def test_click_usage_errors_speak_the_readers_language() -> None:
+    vi = CliRunner(env={"SOHOA_LANG": "vi"})
+    en = CliRunner(env={"SOHOA_LANG": "en"})
+    missing = ["export", "--dossier", "HS-1"]
+    assert vi.invoke(main, missing).exit_code == 2
+    assert "Lỗi: Thiếu tùy chọn '--to'." in vi.invoke(main, missing).output
+    assert "Error: Missing option '--to'." in en.invoke(main, missing).output
+    wrong = vi.invoke(main, ["search", "--limt", "3", "x"])
+    assert wrong.exit_code == 2
+    assert "Không có tùy chọn '--limt'. Có phải ý bạn là '--limit'?" in wrong.output
+    assert "Cách dùng: " in wrong.output and "Xem 'main search --help' để biết" in wrong.output
+    assert "No such option '--limt'" in en.invoke(main, ["search", "--limt", "3", "x"]).output
+    bad = vi.invoke(main, ["show", "ba"])
+    assert "Giá trị không hợp lệ cho 'DOC_ID': 'ba' không phải số hợp lệ" in bad.output
 
 
 def test_readme_starts_with_the_two_commands() -> None:

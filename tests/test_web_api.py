@@ -319,5 +319,5 @@ def test_user_and_token_commands(tmp_path: Path) -> None:
     r = runner.invoke(main, ["user", "list", *where])
     assert "an" in r.output
     trail = runner.invoke(main, ["audit", "show", "--json", *where])
-    assert trail.output.count('"user": "cli:') >= 4
+    assert trail.output.count('"user": "local:') >= 4
     assert runner.invoke(main, ["audit", "verify", *where]).exit_code == 0

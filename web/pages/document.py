@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from archive_store import signatures as stored_signatures
 from archive_store.accounts import Principal, Role
 from archive_store.models import Dossier, Page
 from archive_store.records import DocumentRecord
@@ -257,7 +258,11 @@ def document_page(
     after = [n for n in with_hits if n > number]
     md = record.metadata()
     where = place(ctx, record.dossier_code)
-    signed = signatures.signature_view(ctx.archive, doc_id)
+    # Most documents are scans with no signature: the full check view (trust roots read from
+    # disk) only for those that have one.
+    signed = {"status": "khong", "files": []}
+    if stored_signatures.document_status(ctx.archive, doc_id) != "khong":
+        signed = signatures.signature_view(ctx.archive, doc_id)
     return render(
         request, "document.html", doc=record, doc_id=doc_id, q=q, fields=fields(record, who),
         where=where, cite=citation(where, md, count), count=count, number=number,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import urlencode
@@ -119,13 +120,24 @@ def _facets(ctx: Context, who: Principal, q: str, sort: str, results: SearchResu
     }
     extra.append(("ky_so", t("Chữ ký số", "Digital signature"),
                   [(slug, signed[slug]) for slug in SIGNATURES]))  # fmt: skip
+    present = _present(ctx, who)
     for name, title, values in extra:
         choices = []
+        counted = 0
         for value, label in values:
             term = filter_term(name, value)
             query, chosen = toggled(q, term)
-            # One count per value, through the same access-filtered search.
-            count = results.total if chosen else _count(ctx, who, f"{q} {term}")
+            if chosen:
+                count = results.total
+            elif term == "ky_so:khong":
+                # Every document has one signature status: the unsigned are the rest.
+                count = results.total - counted
+            elif term in present:
+                # One count per value, through the same access-filtered search.
+                count = _count(ctx, who, f"{q} {term}")
+            else:
+                count = 0  # no document the reader may see has it: no search needed
+            counted += count
             if count or chosen:
                 choices.append(Choice(label, count, search_url(query, sort), chosen))
         if choices:
@@ -137,6 +149,28 @@ def _count(ctx: Context, who: Principal, q: str) -> int:
     found = search(ctx.archive, q, clearance=int(who.user.clearance), limit=1, facets=False,
                    pages_per_hit=0, backend=ctx.index)  # fmt: skip
     return found.total
+
+
+PRESENT_FOR = 60.0
+"""Seconds a process trusts its list of the secrecy and signature filters that match any
+document at all (most archives hold few signed files): only those are counted per search.
+A value that appears in between shows up at the next refresh."""
+
+_present_cache: dict[tuple[str, int], tuple[float, frozenset[str]]] = {}
+
+
+def _present(ctx: Context, who: Principal) -> frozenset[str]:
+    """The do_mat and ky_so filters that match some document the reader's clearance allows."""
+    key = (str(ctx.archive.root), int(who.user.clearance))
+    kept = _present_cache.get(key)
+    if kept and time.monotonic() - kept[0] < PRESENT_FOR:
+        return kept[1]
+    terms = [filter_term("ky_so", slug) for slug in SIGNATURES if slug != "khong"]
+    terms += [filter_term("do_mat", lv.label) for lv in AccessLevel
+              if AccessLevel.cong_khai < lv <= who.user.clearance]  # fmt: skip
+    found = frozenset(term for term in terms if _count(ctx, who, term))
+    _present_cache[key] = (time.monotonic(), found)
+    return found
 
 
 @router.get("/")

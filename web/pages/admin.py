@@ -73,7 +73,7 @@ def _users_page(request: Request, ctx: Context, who: Principal, status: int = 20
 
 
 @router.get("/quan-tri")
-def admin_home() -> Response:
+def admin_home(who: Admin) -> Response:
     return RedirectResponse("/quan-tri/nguoi-dung", status_code=303)
 
 

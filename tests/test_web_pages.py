@@ -104,6 +104,10 @@ def test_a_researcher_searches_opens_a_document_follows_hits_and_gets_the_pdf(
     expect(page.locator("li.hit mark").first).to_be_visible()
     expect(page.get_by_role("link", name="Thông báo")).to_be_visible()  # a facet with its count
     shot(page, "tim-kiem")
+    page.get_by_role("link", name="Thông báo").click()  # a facet: its filter joins the query
+    page.wait_for_url(re.compile(r"q=mat\+loai%3A%22Th%C3%B4ng\+b%C3%A1o%22"))
+    expect(page.locator("#q")).to_have_value('mat loai:"Thông báo"')
+    expect(page.locator("li.hit")).to_have_count(1)
 
     page.get_by_role("link", name="Về công tác bảo vệ bí mật nhà nước").click()
     page.wait_for_url(re.compile(rf"/van-ban/{site.bi_mat}\?q=mat"))
@@ -250,3 +254,32 @@ def test_pages_allow_only_their_own_scripts_and_styles(site: Site) -> None:
         r = c.post("/dang-xuat", data={}, headers={"origin": "https://example.com"})
         assert r.status_code == 403
         assert c.get("/api/v1/session").status_code == 200
+
+
+def test_the_url_is_the_whole_search_sort_pages_and_language(site: Site, stored: Archive) -> None:
+    before = _seq(stored)
+    with httpx.Client(base_url=site.url, headers={"origin": site.url}) as c:
+        r = c.post("/dang-nhap?lang=en", data={"name": "dan", "password": "wrong"})
+        assert r.status_code == 401 and "Wrong user name or password." in r.text
+        c.cookies.clear()
+        r = c.post("/dang-nhap", data={"name": "dan", "password": PASSWORD, "next": "/"})
+        assert r.status_code == 303 and r.headers["location"] == "/"
+
+        def order(**params: str) -> list[int]:
+            html = c.get("/tim-kiem", params={"q": "mat", "lang": "vi", **params}).text
+            return [int(d) for d in re.findall(r'data-doc="(\d+)"', html)]
+
+        assert order(sap_xep="-ngay") == [site.bi_mat, site.bao_cao]  # 2023 before 2022
+        assert order(sap_xep="ngay") == [site.bao_cao, site.bi_mat]
+        assert order(trang="2") == []  # 20 a page: nothing on the second
+        r = c.get("/tim-kiem", params={"q": "mat", "trang": "0"})
+        assert r.status_code == 422 and "<html" in r.text  # an HTML error page, not JSON
+        r = c.get("/tim-kiem", params={"q": "mat nam:2022 ky_so:khong"})
+        assert re.findall(r'data-doc="(\d+)"', r.text) == [str(site.bao_cao)]
+        r = c.get("/tim-kiem", params={"q": "(mat"})
+        assert r.status_code == 400 and "thiếu dấu ngoặc đóng" in r.text
+    done = [e for e in audit.entries(stored) if e.seq > before]
+    assert ("sign_in", "failed", "dan") in {(e.action, e.outcome, e.user) for e in done}
+    assert ("sign_in", "ok", "dan") in {(e.action, e.outcome, e.user) for e in done}
+    searched = [e.detail.get("query") for e in done if e.action == "search" and e.user == "dan"]
+    assert "mat nam:2022 ky_so:khong" in searched

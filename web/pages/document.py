@@ -237,7 +237,8 @@ def document_page(
     count = len(record.pages)
     number = min(trang, max(count, 1))
     found = leaves(q)
-    per_page = [Highlighter(found).count(p.text) if found else 0 for p in record.pages]
+    counter = Highlighter(found)
+    per_page = [counter.count(p.text) if found else 0 for p in record.pages]
     width, height, page_words = _page_words(ctx, record, number) if count else (1, 1, ())
     hits = boxes(page_words, found)
     current = (len(hits) if cho == -1 else min(cho, len(hits))) if hits else 0

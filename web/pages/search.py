@@ -206,7 +206,7 @@ def search_page(
         request, "search.html", q=q, sort=sap_xep, problem="", results=results, hits=hits,
         first=first + 1, last=first + len(hits), page=trang, last_page=last_page,
         facets=_facets(ctx, who, q, sap_xep, results),
-        previous=search_url(q, sap_xep, trang - 1) if trang > 1 else "",
+        previous=search_url(q, sap_xep, min(trang - 1, last_page)) if trang > 1 else "",
         following=search_url(q, sap_xep, trang + 1) if trang < last_page else "",
         doc_href=lambda doc_id, page=0: f"/van-ban/{doc_id}?"
         + urlencode({"q": q, **({"trang": page} if page else {})}),

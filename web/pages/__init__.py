@@ -5,8 +5,8 @@ The frame's contract, for whoever adds a page:
 - **A module, a router.** Put a module in `web/pages/` (say `clerk.py`) with
   `router = APIRouter()` and its routes; every module here that has a `router` is included
   below, in name order, so nothing else needs editing. Paths are Vietnamese and unaccented
-  (`/lo-quet`, `/quan-tri/nguoi-dung`); every path outside `/api/`, `/iiif/` and `/static/` is
-  a page, whose errors are answered as HTML (`error.html`) in the reader's language.
+  (`/lo-quet`, `/quan-tri/nguoi-dung`); the routes' paths are then pages, whose errors are
+  answered as HTML (`error.html`) in the reader's language (other paths answer JSON).
 - **A template.** Put it in `web/templates/` (`clerk_batches.html`), starting with
   `{% extends "base.html" %}` and filling `{% block title %}` and `{% block main %}`; answer
   with `render(request, "clerk_batches.html", batches=...)`. Templates escape everything
@@ -46,6 +46,7 @@ from web.pages.frame import (
     is_page,
     nav_item,
     page_user,
+    register_paths,
     render,
     static_files,
 )
@@ -57,6 +58,7 @@ for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
         _found = getattr(importlib.import_module(f"{__name__}.{_module}"), "router", None)
         if isinstance(_found, APIRouter):
             router.include_router(_found)
+            register_paths(_found.routes)
 
 __all__ = [
     "PAGE_CSP",

@@ -46,9 +46,25 @@ _NOT_PAGES = ("/api/", "/iiif/", "/static/")
 Ctx = Annotated[Context, Depends(context)]
 
 
+_PAGE_PATHS: list[re.Pattern[str]] = []
+
+
+def register_paths(routes: list[Any]) -> None:
+    """Know these routes' paths as pages (web/pages/__init__.py does it for every module)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            register_paths(inner.routes)
+        elif isinstance(getattr(route, "path_regex", None), re.Pattern):
+            _PAGE_PATHS.append(route.path_regex)
+
+
 def is_page(path: str) -> bool:
-    """Paths answered as HTML (pages and their errors); the API and IIIF answer JSON."""
-    return not path.startswith(_NOT_PAGES) and path not in ("/api", "/iiif")
+    """Paths answered as HTML (the pages, their errors included); everything else, the API,
+    IIIF and unknown paths, answers JSON as before."""
+    if path.startswith(_NOT_PAGES):
+        return False
+    return any(pattern.match(path) for pattern in _PAGE_PATHS)
 
 
 # -- navigation -------------------------------------------------------------------------------

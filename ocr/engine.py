@@ -12,6 +12,7 @@ from PIL import Image
 
 from ocr.tesseract import (
     DEFAULT_PSM,
+    SKIP_WORK,
     TESSERACT_TIMEOUT_S,
     TesseractFailed,
     check_tesseract,
@@ -40,6 +41,10 @@ class OcrEngine(Protocol):
         """Text and words (boxes, confidences) of a greyscale page, as the engine wrote them."""
         ...
 
+    def load(self, lang: str) -> None:
+        """Check `lang` is installed and load what this engine keeps between pages (once)."""
+        ...
+
 
 class CliEngine:
     """The `tesseract` program through pytesseract, one process per page."""
@@ -51,6 +56,9 @@ class CliEngine:
 
     def recognize(self, image: np.ndarray, *, lang: str, dpi: int) -> tuple[str, list[Word]]:
         return run_tesseract(image, lang=lang, dpi=dpi)
+
+    def load(self, lang: str) -> None:
+        check_tesseract(lang)  # each page starts the program, which loads the model itself
 
 
 class TesserocrEngine:
@@ -77,7 +85,7 @@ class TesserocrEngine:
             os.environ.setdefault("OMP_THREAD_LIMIT", "1")
             try:
                 apis[lang] = tesserocr.PyTessBaseAPI(
-                    path=str(tessdata_dir()), lang=lang, psm=DEFAULT_PSM
+                    path=str(tessdata_dir()), lang=lang, psm=DEFAULT_PSM, variables=SKIP_WORK
                 )
             except RuntimeError as exc:
                 raise MissingDependency(
@@ -87,6 +95,9 @@ class TesserocrEngine:
                     f" `sudo apt-get install tesseract-ocr-{lang}` and run again.",
                 ) from exc
         return apis[lang]
+
+    def load(self, lang: str) -> None:
+        self._api(lang)
 
     def version(self, lang: str) -> str:
         import tesserocr

@@ -152,12 +152,12 @@ class TesseractRecognizer:
                 f"Chưa cài tesserocr ({exc}): hãy chạy scripts/setup.",
                 f"tesserocr is not installed ({exc}): run scripts/setup.",
             ) from exc
-        from ocr.tesseract import check_tesseract, tessdata_dir
+        from ocr.tesseract import SKIP_WORK, check_tesseract, tessdata_dir
 
         self._version = f"tesseract {check_tesseract(lang)} {lang} psm 7"
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         self._api: Any = tesserocr.PyTessBaseAPI(
-            path=str(tessdata_dir()), lang=lang, psm=tesserocr.PSM.SINGLE_LINE
+            path=str(tessdata_dir()), lang=lang, psm=tesserocr.PSM.SINGLE_LINE, variables=SKIP_WORK
         )
 
     def version(self) -> str:

@@ -134,6 +134,16 @@ def test_exactly_one_tesseract_run_per_page(tmp_path: Path, page: Image.Image, m
     calls = [c for c in log.read_text().splitlines() if "--version" not in c and "--list" not in c]
     assert len(calls) == 3  # one per page: text and word boxes come from the same run
     assert all(c.startswith("1 ") for c in calls)  # OMP_THREAD_LIMIT=1 reached Tesseract
+    assert all("tessedit_do_invert=0" in c for c in calls)  # no search for inverted text
+
+
+def test_in_process_tesseract_skips_the_inverted_text_search():
+    if "tesserocr" not in available_engines():
+        pytest.fail("tesserocr is part of the install (scripts/setup)")
+    engine = get_engine("tesserocr")
+    engine.load("vie")
+    api = engine._api("vie")
+    assert api.GetVariableAsString("tessedit_do_invert") == "0"
 
 
 def test_in_process_engine_starts_no_program(tmp_path: Path, page: Image.Image, monkeypatch):

@@ -11,6 +11,7 @@ from ocr.engine import get_engine
 from ocr.loader import DEFAULT_MAX_PIXELS, detect_kind, load_page
 from ocr.quality import assess
 from ocr.reading_order import by_columns
+from ocr.recognizers import get_recognizer
 from ocr.second_opinion import enabled as second_opinion_enabled
 from ocr.second_opinion import retext, second_opinion
 from ocr.tesseract import TesseractFailed
@@ -18,6 +19,18 @@ from ocr.textlayer import UNUSABLE, born_digital_page, is_unusable
 from ocr.textnorm import normalize_text
 from ocr.types import PageResult
 from sohoa.errors import InputError
+
+
+def warm_up(lang: str = "vie", engine: str | None = None) -> None:
+    """Load now what reading a page keeps loaded (Tesseract's model; with the second opinion on,
+    AsterOCR and Tesseract's line mode), so the first page does not pay for it.
+
+    Raises MissingDependency as reading a page would.
+    """
+    get_engine(engine).load(lang)
+    if second_opinion_enabled():
+        get_recognizer("asterocr")
+        get_recognizer("tesseract-line")
 
 
 def ocr_page(

@@ -5,9 +5,12 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
+from types import ModuleType
 from typing import Any, Generic, Protocol, TypeVar
 
 from sohoa.errors import InputError, ServiceUnavailable
@@ -16,9 +19,31 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+WORKER_PRELOAD = ("ocr.preload",)
+"""What the fork server loads before it forks a worker: the page tasks' code and OCR models."""
+
+
 def init_worker() -> None:
     """Every Tesseract run in a parallel batch gets one thread (6.9 s -> 1.5 s a page here)."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
+
+
+def fork_server_preload(extra: Sequence[str] = WORKER_PRELOAD) -> list[str]:
+    """The modules the workers' fork server imports once, so no worker imports them again.
+
+    A worker started from the fork server runs the parent's main script again before its first
+    task (for `sohoa`, every import of the CLI: ~1.6 s of CPU a worker here). Python means the
+    server to import that script itself (its "__main__" preload), but 3.11 never hands it the
+    script's path; so the server imports the modules the script takes its names from, and
+    `extra`, and the script run again in each worker finds them loaded.
+    """
+    names = ["__main__", *extra]
+    main = sys.modules.get("__main__")
+    for value in vars(main).values() if main is not None else ():
+        name = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", "")
+        if isinstance(name, str) and name in sys.modules and name not in names:
+            names.append(name)
+    return names
 
 
 class Outcome(Generic[T, R]):
@@ -66,11 +91,22 @@ class ProcessExecutor:
     failed; the others finish normally, and parallel work resumes.
     """
 
-    def __init__(self, workers: int, in_flight_per_worker: int = 2) -> None:
+    def __init__(
+        self,
+        workers: int,
+        in_flight_per_worker: int = 2,
+        preload: Sequence[str] = WORKER_PRELOAD,
+    ) -> None:
+        """Starts the fork server at once (when none runs yet), so that it imports and loads
+        `preload` while the parent triages the batch."""
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = workers
         self.max_in_flight = workers * in_flight_per_worker
+        # forkserver: workers never inherit the parent's database connections or index threads.
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(fork_server_preload(preload))
+        forkserver.ensure_running()
 
     def __repr__(self) -> str:
         return f"ProcessExecutor(workers={self.workers})"
@@ -79,9 +115,7 @@ class ProcessExecutor:
         pass  # each run's pool is shut down when the run ends
 
     def _pool(self) -> ProcessPoolExecutor:
-        # forkserver: workers never inherit the parent's database connections or index threads.
-        ctx = multiprocessing.get_context("forkserver")
-        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=init_worker)
+        return ProcessPoolExecutor(self.workers, mp_context=self._context, initializer=init_worker)
 
     def run(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[Outcome[T, R]]:
         pending = iter(tasks)

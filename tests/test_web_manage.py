@@ -7,6 +7,7 @@ to tests/.screenshots/."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -21,13 +22,16 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from archive_store import accounts, audit
+from archive_store import accounts, audit, store
 from archive_store.accounts import Role
+from archive_store.blobs import sha256_file
 from archive_store.db import Archive
-from pipeline import jobs
+from archive_store.records import PageRef
+from archive_store.store import KnownFile, NewDocument
+from pipeline import indexing, jobs
 from sohoa.access import AccessLevel
 from tests.browser import REPO, Site, build_site_archive, shot, sign_in
-from tests.web_archive import PASSWORD, SECRET
+from tests.web_archive import PASSWORD, SECRET, _page
 from web import api_manage
 
 SAMPLE = REPO / "samples" / "batch" / "02-thong-bao-24-TB-UBKTTU.jpg"
@@ -49,11 +53,43 @@ def scan_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def add_disputed_page(kho: Path, folder: Path) -> int:
+    """A public one-page document whose page needs a look: the two engines read "máy"/"mấy"."""
+    folder.mkdir()
+    path, result = _page(["BIÊN BẢN", "kiểm tra máy in năm 2023"], folder / "bien-ban.png")
+    words = tuple(
+        dataclasses.replace(w, engine="asterocr", conf=93.0, alt_text="mấy", alt_conf=61.0)
+        if w.text == "máy" else w
+        for w in result.words
+    )  # fmt: skip
+    result = dataclasses.replace(result, words=words, needs_review=True, mean_confidence=71.0,
+                                 review_reasons=("low_confidence",))  # fmt: skip
+    archive = Archive(kho, create=False)
+    try:
+        batch = store.upsert_batch(archive, folder)
+        sha = sha256_file(path)
+        archive.blobs.put(path, sha)
+        store.register_file(archive, batch, KnownFile(path.name, sha, path.stat().st_size,
+                                                      None, "png", 1))  # fmt: skip
+        store.save_page(archive, sha, 1, result)
+        ref = PageRef(sha, 1, path.name)
+        extracted = {"loai": {"value": "Biên bản", "confidence": 0.9}}
+        new = NewDocument((ref,), "Biên bản kiểm tra máy in", extracted, 0)
+        doc_id = store.replace_documents(archive, batch, [ref], [new]).ids[0]
+        store.finish_batch(archive, batch)
+        indexing.sync(archive)
+        return doc_id
+    finally:
+        archive.close()
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, scan_root: Path) -> Iterator[Site]:
-    """A real `sohoa serve` over the browser tests' archive, with SOHOA_SCAN_ROOT set."""
+    """A real `sohoa serve` over the browser tests' archive (and a page to settle), with
+    SOHOA_SCAN_ROOT set."""
     root = tmp_path_factory.mktemp("manage")
     ids = build_site_archive(root)
+    add_disputed_page(root / "kho", root / "hop-bien-ban")
     import socket
 
     with socket.socket() as s:
@@ -161,6 +197,12 @@ def test_a_clerk_reviews_corrects_a_field_and_finds_it_by_search(site: Site, pag
     expect(item.locator("img")).to_have_attribute(
         "src", f"/api/v1/documents/{site.bi_mat}/pages/1/image"
     )
+    disputed = page.locator("li.review-item", has_text="Chữ hai bộ đọc đọc khác nhau")
+    expect(disputed.locator("table.disputed tbody tr")).to_have_count(1)
+    expect(disputed.locator("table.disputed")).to_contain_text("máy asterocr 93%")
+    expect(disputed.locator("table.disputed")).to_contain_text("mấy 61%")
+    expect(disputed.locator("pre.text")).to_contain_text("kiểm tra máy in")
+    expect(disputed.locator("svg.boxes rect")).to_have_count(1)
     shot(page, "kiem-tra")
     item.get_by_role("link", name=f"Sửa siêu dữ liệu văn bản {site.bi_mat}").click()
     field = page.get_by_label("Số, ký hiệu")

@@ -146,6 +146,7 @@ def start(
         )  # fmt: skip
     finally:
         lock.close()
+    (home / "keeper.pid").write_text(f"{keeper.pid}\n")  # its process group: the job's processes
     # Reaped here once it ends (no zombie left behind while the server lives).
     threading.Thread(target=keeper.wait, name=f"sohoa-job-{job_id}", daemon=True).start()
     return job(archive, job_id)

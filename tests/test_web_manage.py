@@ -11,6 +11,7 @@ import dataclasses
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -30,6 +31,7 @@ from archive_store.records import PageRef
 from archive_store.store import KnownFile, NewDocument
 from pipeline import indexing, jobs
 from sohoa.access import AccessLevel
+from sohoa.errors import NotFound
 from tests.browser import REPO, Site, build_site_archive, shot, sign_in
 from tests.web_archive import PASSWORD, SECRET, _page
 from web import api_manage
@@ -417,3 +419,20 @@ def test_an_admin_ends_sessions_resets_a_password_and_keeps_tokens(
         assert chain["ok"] is True and chain["checked"] > 10
     actions = {e.action for e in audit.entries(archive, user="admin")}
     assert {"sessions_end", "user_set", "token_add", "token_revoke", "audit_verify"} <= actions
+
+
+def test_a_job_killed_with_its_processes_reads_as_interrupted(archive: Archive) -> None:
+    job = jobs.start(archive, "verify", "admin")
+    assert job.running
+    home = jobs.jobs_dir(archive) / job.id
+    keeper = int((home / "keeper.pid").read_text())
+    os.killpg(keeper, signal.SIGKILL)  # the machine went down, say: no end was written
+    deadline = time.monotonic() + 20
+    while jobs.job(archive, job.id).running:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    gone = jobs.job(archive, job.id)
+    assert gone.state == "interrupted" and gone.exit_code is None
+    assert jobs.state_label(gone) == "bị ngắt, chạy lại để tiếp tục"
+    with pytest.raises(NotFound):
+        jobs.job(archive, "../../etc")

@@ -1,4 +1,5 @@
-"""The `sohoa` commands that keep the archive: backup (and its verification), restore, publish."""
+"""The `sohoa` commands that keep the archive: backup (and its verification), restore, publish,
+watch, doctor, retention."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli_common import _print_json, archive_options, open_archive
+from pipeline import keep_text
+from pipeline.cli_common import archive_options, emit, open_archive
 from pipeline.cli_help import bilingual, command, option
 from sohoa.errors import ExitCode
 from sohoa.i18n import t
@@ -57,33 +59,13 @@ def backup(archive_dir: Path, as_json: bool, to: Path | None, verify: Path | Non
         )
     if verify is not None:
         checks = backups.verify(verify)
-        if as_json:
-            _print_json([c.as_json() for c in checks])
-        for c in checks if not as_json else ():
-            state = t("tốt", "good") if c.ok else t("HỎNG", "BAD")
-            click.echo(f"{c.path}: {state}")
-            for problem in c.problems:
-                click.echo(f"  {problem}")
+        emit(as_json, [c.as_json() for c in checks], lambda: keep_text.backups_checked(checks))
         if not all(c.ok for c in checks):
             sys.exit(int(ExitCode.archive_error))
         return
     assert to is not None
     report = backups.backup(open_archive(archive_dir), to)
-    if as_json:
-        _print_json(report.as_json())
-    else:
-        click.echo(
-            t(
-                f"Đã sao lưu vào {report.path}: {report.files} tệp, {report.copied} chép mới "
-                f"({report.bytes_copied / 1e6:.1f} MB), {report.linked} liên kết từ bản trước, "
-                f"{report.seconds:.1f} giây.",
-                f"Backed up into {report.path}: {report.files} files, {report.copied} copied "
-                f"({report.bytes_copied / 1e6:.1f} MB), {report.linked} linked from the last set, "
-                f"{report.seconds:.1f} s.",
-            )
-        )
-        for rel in report.corrupt:
-            click.echo(t(f"  bản gốc hỏng: {rel}", f"  corrupt original: {rel}"))
+    emit(as_json, report.as_json(), lambda: keep_text.backed_up(report))
     if report.corrupt:
         sys.exit(int(ExitCode.archive_error))
 
@@ -110,20 +92,7 @@ def restore(archive_dir: Path, as_json: bool, source: Path) -> None:
     from pipeline.keeping import restore as run_restore
 
     report = run_restore(source, archive_dir, os.environ.get("SOHOA_DB_URL"))
-    if as_json:
-        _print_json(report.as_json())
-    else:
-        st = report.status
-        click.echo(
-            t(
-                f"Đã khôi phục {report.source} vào {report.archive}: {st.pages} trang, "
-                f"{st.documents} văn bản, chỉ mục {report.documents_indexed} văn bản; "
-                f"kiểm tra toàn vẹn: {'tốt' if report.ok else 'có lỗi'}.",
-                f"Restored {report.source} into {report.archive}: {st.pages} pages, "
-                f"{st.documents} documents, index {report.documents_indexed} documents; "
-                f"fixity: {'good' if report.ok else 'problems found'}.",
-            )
-        )
+    emit(as_json, report.as_json(), lambda: keep_text.restored(report))
     if not report.ok:
         sys.exit(int(ExitCode.archive_error))
 
@@ -159,19 +128,7 @@ def publish(archive_dir: Path, as_json: bool, to: Path) -> None:
     from pipeline.publish import publish as run_publish
 
     report = run_publish(open_archive(archive_dir), to)
-    if as_json:
-        _print_json(report.as_json())
-        return
-    click.echo(
-        t(
-            f"Bản công bố {report.path}: {report.published} văn bản, {report.pages} trang "
-            f"(thêm {report.added}, cập nhật {report.updated}, gỡ {report.removed}), "
-            f"{report.seconds:.1f} giây.",
-            f"Published copy {report.path}: {report.published} documents, {report.pages} pages "
-            f"({report.added} added, {report.updated} updated, {report.removed} removed), "
-            f"{report.seconds:.1f} s.",
-        )
-    )
+    emit(as_json, report.as_json(), lambda: keep_text.published(report))
 
 
 @command()
@@ -261,13 +218,7 @@ def doctor(archive_dir: Path, as_json: bool) -> None:
     from pipeline.doctor import diagnose
 
     checks = diagnose(open_archive(archive_dir))
-    if as_json:
-        _print_json([c.as_json() for c in checks])
-    else:
-        marks = {"ok": "✓", "warning": "!", "error": "✗"}
-        for c in checks:
-            fix = t(f"  → sửa: {c.fix}", f"  → fix: {c.fix}") if c.fix else ""
-            click.echo(f"{marks[c.level]} {c.name}: {c.found}{fix}")
+    emit(as_json, [c.as_json() for c in checks], lambda: keep_text.diagnosed(checks))
     if any(c.level == "error" for c in checks):
         sys.exit(int(ExitCode.archive_error))
 
@@ -300,22 +251,7 @@ def retention(archive_dir: Path, as_json: bool, on: object) -> None:
 
     day = on.date() if isinstance(on, dt.datetime) else None
     due = retention_due(open_archive(archive_dir), day)
-    if as_json:
-        _print_json(due)
-        return
-    for d in due:
-        when = d["due"] or "?"
-        click.echo(
-            f"{d['ho_so']}  {d['title'] or ''}  {d['thoi_gian'] or '?'}  "
-            f"{d['thoi_han_bao_quan'] or '?'}  {when}  ({d['documents']})"
-            + (f"  {d['note']}" if d["note"] else "")
-        )
-    click.echo(
-        t(
-            f"{len(due)} hồ sơ hết hoặc thiếu thời hạn bảo quản; sohoa không xóa gì.",
-            f"{len(due)} dossiers past or missing their retention period; sohoa deletes nothing.",
-        )
-    )
+    emit(as_json, due, lambda: keep_text.retention(due))
 
 
 COMMANDS = [backup, restore, publish, watch, doctor, retention]

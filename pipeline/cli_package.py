@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from archive_store.db import Archive
-from pipeline.cli_common import _print_json, archive_options, audited, open_archive
+from pipeline import keep_text
+from pipeline.cli_common import archive_options, audited, emit, open_archive
 from pipeline.cli_help import command
 from sohoa.access import AccessLevel
 from sohoa.errors import ExitCode
@@ -44,33 +45,7 @@ def export_package(
     with audited(archive, "export", **asked) as detail:
         report = write_package(archive, to, clearance, dossier=dossier, phong=phong)
         detail["documents"] = list(report.documents)
-    if as_json:
-        _print_json(report.as_json())
-        return
-    click.echo(
-        t(
-            f"Đã ghi gói {report.path}: {len(report.documents)} văn bản, {report.files} tệp "
-            f"({report.bytes / 1e6:.1f} MB).",
-            f"Wrote the package {report.path}: {len(report.documents)} documents, "
-            f"{report.files} files ({report.bytes / 1e6:.1f} MB).",
-        )
-    )
-    if report.left_out:
-        click.echo(
-            t(
-                f"Để lại {report.left_out} văn bản trên mức mật {clearance.label} của bạn "
-                "(dùng --clearance để đóng gói chúng).",
-                f"Left out {report.left_out} documents above your clearance {clearance.label} "
-                "(use --clearance to pack them).",
-            )
-        )
-    for rel in report.originals_left_out:
-        click.echo(
-            t(
-                f"  bản gốc không đóng gói (có trang không được đi kèm): {rel}",
-                f"  original not packed (it holds pages that may not go): {rel}",
-            )
-        )
+    emit(as_json, report.as_json(), lambda: keep_text.packed(report, clearance))
 
 
 @command("import")
@@ -96,45 +71,7 @@ def import_(archive_dir: Path, as_json: bool, package: Path) -> None:
 
     meta = verify_package(package)  # before the archive is even made: a refusal writes nothing
     report = import_package(open_archive(archive_dir, create=True), package, meta)
-    if as_json:
-        _print_json(report.as_json())
-    else:
-        click.echo(
-            t(
-                f"Đã nhập {report.package} vào {report.archive}: {len(report.documents)} văn bản "
-                f"({report.documents_added} mới), {report.files_added} bản gốc mới, "
-                f"{report.pages_added} trang mới, {report.corrections_added} chỉnh sửa mới; "
-                f"kiểm tra toàn vẹn: {'tốt' if report.fixity_ok else 'CÓ LỖI'}.",
-                f"Imported {report.package} into {report.archive}: {len(report.documents)} "
-                f"documents ({report.documents_added} new), {report.files_added} new originals, "
-                f"{report.pages_added} new pages, {report.corrections_added} new corrections; "
-                f"fixity: {'good' if report.fixity_ok else 'PROBLEMS'}.",
-            )
-        )
-        for source, new, code in report.documents:
-            click.echo(
-                t(f"  {code}: văn bản {source} -> {new}", f"  {code}: document {source} -> {new}")
-            )
-        if report.left_out:
-            click.echo(
-                t(
-                    f"Gói để lại {report.left_out} văn bản (trên mức mật của người đóng gói).",
-                    f"The package left out {report.left_out} documents (above the packer's "
-                    "clearance).",
-                )
-            )
-        for rel in report.originals_missing:
-            click.echo(
-                t(
-                    f"  gói không mang bản gốc {rel} (nó có trang không được đi kèm): chỉ có "
-                    "chữ và siêu dữ liệu của các trang đó; `sohoa fixity` sẽ báo thiếu.",
-                    f"  the package does not carry the original {rel} (it holds pages that "
-                    "may not go): only those pages' text and metadata; `sohoa fixity` reports "
-                    "it missing.",
-                )
-            )
-        if report.index_note:
-            click.echo(report.index_note)
+    emit(as_json, report.as_json(), lambda: keep_text.imported(report))
     if not report.fixity_ok:
         sys.exit(int(ExitCode.archive_error))
 

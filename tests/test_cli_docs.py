@@ -33,7 +33,11 @@ def _command(path: tuple[str, ...]) -> click.Command:
     return cmd
 
 
-@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def _name(path: tuple[str, ...]) -> str:
+    return " ".join(("sohoa", *path))
+
+
+@pytest.mark.parametrize("path", [(), *COMMANDS], ids=_name)
 def test_command_help_speaks_both_languages_with_an_example(path: tuple[str, ...]) -> None:
     vi = CliRunner(env={"SOHOA_LANG": "vi"}).invoke(main, [*path, "--help"])
     en = CliRunner(env={"SOHOA_LANG": "en"}).invoke(main, [*path, "--help"])
@@ -49,7 +53,7 @@ def test_command_help_speaks_both_languages_with_an_example(path: tuple[str, ...
             assert text_vi and text_en and text_vi != text_en, f"{param.opts}: {param._both!r}"
 
 
-@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("path", COMMANDS, ids=_name)
 def test_command_is_in_the_readme(path: tuple[str, ...]) -> None:
     first, *rest = path
     lines = [line for line in README.splitlines() if f"`sohoa {first}" in line]

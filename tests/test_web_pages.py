@@ -125,6 +125,10 @@ def test_a_researcher_searches_opens_a_document_follows_hits_and_gets_the_pdf(
     matched = [w for w in words if w.text.lower() in ("mật", "mặt")]
     width = page.evaluate("document.getElementById('boxes').viewBox.baseVal.width")
     _compare_box(page, image, matched[0], width, 1)
+    page.get_by_role("button", name="Phóng to").click()  # zoomed, the boxes stay on their words
+    page.wait_for_function("document.getElementById('sheet').style.width === '150%'")
+    _compare_box(page, image, matched[0], width, 1)
+    page.get_by_role("button", name="Vừa khung").click()
     page.get_by_role("link", name="Chỗ khớp sau").click()
     expect(page.locator("#hit-now")).to_have_text("2")
     _compare_box(page, image, matched[1], width, 2)

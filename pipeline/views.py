@@ -63,12 +63,18 @@ def document_view(record: DocumentRecord) -> dict:
     }
 
 
+def full_view(archive: Archive, record: DocumentRecord) -> dict:
+    """`sohoa show --json` and the server's document: the view with the signatures as checked
+    and each page's text source."""
+    return signatures.add_to_view(archive, record.id, document_view(record))
+
+
 def shown_document(archive: Archive, doc_id: int, clearance: AccessLevel) -> dict:
-    """`sohoa show --json`: the document with its pages and signatures, if `clearance` allows
-    it (else AccessDenied; NotFound for no such document)."""
+    """`full_view` of the document if `clearance` allows it (else AccessDenied; NotFound for
+    no such document)."""
     record = store.document(archive, doc_id)
     check_access(record, clearance)
-    return signatures.add_to_view(archive, doc_id, document_view(record))
+    return full_view(archive, record)
 
 
 def corrected_view(archive: Archive, doc_id: int, synced: indexing.SyncReport) -> dict:

@@ -21,7 +21,7 @@ from archive_store.models import DocumentPage, Page
 from archive_store.records import DocumentRecord, PageRef
 from pipeline import batches, signatures
 from pipeline.documents import effective_access
-from pipeline.views import corrected_view, document_view, search_view
+from pipeline.views import corrected_view, full_view, search_view
 from sohoa.access import AccessLevel, parse_level
 from sohoa.errors import NotFound
 from sohoa.i18n import t
@@ -147,7 +147,7 @@ def document(request: Request, ctx: Ctx, who: Researcher, doc_id: DocId) -> Json
     """A document's metadata (confidence, region, review flags, corrections) and page texts."""
     record = _record(request, ctx, who, doc_id, "document")
     note(request, ctx, who, "document", document_id=doc_id)
-    return Json(signatures.add_to_view(ctx.archive, doc_id, document_view(record)))
+    return Json(full_view(ctx.archive, record))
 
 
 @router.get("/documents/{doc_id}/pages", tags=["documents"])

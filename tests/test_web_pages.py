@@ -84,6 +84,8 @@ def test_a_researcher_searches_opens_a_document_follows_hits_and_gets_the_pdf(
     site: Site, page: Page, stored: Archive
 ) -> None:
     errors = _csp_errors(page)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
     before = _seq(stored)
     sign_in(page, site, "dan")
     # The keyboard alone: Tab to the search box, type, Enter.
@@ -147,6 +149,14 @@ def test_a_researcher_searches_opens_a_document_follows_hits_and_gets_the_pdf(
     with open(download.value.path(), "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
     assert not [e for e in errors if "Content Security Policy" in e], errors
+    # The pages asked for nothing of a document the reader may not see.
+    assert not [u for u in asked if re.search(rf"/(van-ban|documents)/({site.secret}|"
+                                             rf"{site.toi_mat})\b", u)]  # fmt: skip
+    thumbs = [u for u in asked if u.endswith("/anh-nho")]
+    assert {u.removeprefix(site.url) for u in thumbs} == {
+        f"/van-ban/{site.bi_mat}/trang/{n}/anh-nho" for n in (1, 2)}  # fmt: skip
+    small = httpx.get(thumbs[0], cookies={c["name"]: c["value"] for c in page.context.cookies()})
+    assert small.headers["content-type"] == "image/jpeg" and len(small.content) < 40_000
     done = [e for e in audit.entries(stored, user="dan") if e.seq > before]
     actions = {(e.action, e.outcome, e.document_id) for e in done}
     assert ("search", "ok", None) in actions
@@ -183,8 +193,11 @@ def test_a_reader_without_clearance_cannot_reach_a_secret_document_by_its_url(
         expect(page.get_by_role("alert")).to_have_text(f"Không có văn bản số {doc_id} trong kho.")
         assert SECRET not in page.content() and "Yên Thế" not in page.content()
     shot(page, "khong-co")
-    answer = page.goto(f"{site.url}/api/v1/documents/{site.secret}/pages/1/image")
-    assert answer is not None and answer.status == 404
+    for path in (f"/api/v1/documents/{site.secret}/pages/1/image",
+                 f"/van-ban/{site.secret}/trang/1/anh-nho"):  # fmt: skip
+        answer = page.goto(site.url + path)
+        assert answer is not None and answer.status == 404
+        assert SECRET not in page.content()
     denied = [e for e in audit.entries(stored, user="dan") if e.seq > before]
     assert {(e.action, e.outcome) for e in denied if e.document_id == site.secret} == {
         ("document", "denied"), ("page_image", "denied")}  # fmt: skip

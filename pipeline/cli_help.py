@@ -74,6 +74,20 @@ class Option(_Bilingual, click.Option):
 
 
 class _Commanding(_Bilingual):
+    @property
+    def help(self) -> str | None:
+        # Examples are commands to copy: kept as written, not rewrapped (click's \b paragraph).
+        text = pick(self._both)
+        if text is None:
+            return None
+        return "\n\n".join(
+            f"\b\n{p}" if p.startswith(("Ví dụ:", "Example:")) else p for p in text.split("\n\n")
+        )
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self._both = value
+
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         # Click makes the help option once per command: its text is set at each use instead.
         option: click.Option | None = super().get_help_option(ctx)  # type: ignore[misc]

@@ -46,6 +46,7 @@ def scan_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("may-quet")
     (root / "hop-moi").mkdir()
     shutil.copy(SAMPLE, root / "hop-moi" / SAMPLE.name)
+    (root / "hop-moi" / "rong.tif").write_bytes(b"")  # a failure, listed with its reason
     (root / "kho-2024" / "hop-3").mkdir(parents=True)
     outside = tmp_path_factory.mktemp("ngoai")
     (outside / "bi-mat.png").write_bytes(b"not a scan")
@@ -167,8 +168,11 @@ def test_a_clerk_starts_a_batch_and_watches_it_finish(
     # The page's script follows the job and reloads once it ends.
     expect(row).to_have_attribute("data-state", "done", timeout=60_000)
     expect(row.locator(".stored")).to_have_text("1")
-    expect(row.locator(".total")).to_have_text("1")
     expect(row.locator(".docs")).to_have_text("1")
+    expect(row.locator(".failed")).to_have_text("1")
+    page.get_by_text("Lỗi và lý do (1)").click()
+    expect(page.locator("ul.failures")).to_contain_text("rong.tif")
+    expect(page.locator("ul.failures")).to_contain_text("tệp rỗng")
     assert float(row.locator(".rate").inner_text()) > 0
     shot(page, "lo-quet-xong")
     # What was ingested is searchable at once, as the clerk's own session sees it.

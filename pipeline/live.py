@@ -105,11 +105,11 @@ def _speed(
     return rate, (left / rate * 60 if rate > 0 else None)
 
 
-def live_batches(archive: Archive) -> list[LiveBatch]:
-    """Every batch, newest first, each with its newest server job; jobs still before their
-    batch is registered come first."""
+def live_batches(archive: Archive, limit: int = 50) -> list[LiveBatch]:
+    """The batches being run, then the others newest first (at most `limit` in all), each
+    with its newest server job; a job whose batch is not registered yet comes first."""
     newest: dict[str, jobs.Job] = {}
-    for found in jobs.list_jobs(archive, kind="ingest", limit=1000):
+    for found in jobs.list_jobs(archive, kind="ingest", limit=200):
         if found.real_folder and found.real_folder not in newest:
             newest[found.real_folder] = found
     out: list[LiveBatch] = []
@@ -119,7 +119,13 @@ def live_batches(archive: Archive) -> list[LiveBatch]:
         if folder not in paths:
             name = waiting.folder or folder.rsplit("/", 1)[-1]
             out.append(LiveBatch(name, None, waiting, None, None))
-    for batch_id, path, _ in reversed(known):
+
+    def idle(path: str) -> bool:
+        job = newest.get(path)
+        return not (job and job.running)
+
+    ordered = sorted(reversed(known), key=lambda b: idle(b[1]))  # stable: newest first within
+    for batch_id, path, _ in ordered[: max(0, limit - len(out))]:
         p = batch_progress(archive, batch_id)
         job = newest.get(path)
         rate, left = _speed(archive, batch_id, p, job) if job else (None, None)

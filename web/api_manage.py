@@ -76,9 +76,14 @@ def start_batch(
     return job
 
 
-def live_batches(request: Request, ctx: Context, who: Principal) -> list[live.LiveBatch]:
+def live_batches(
+    request: Request, ctx: Context, who: Principal, record: bool = True
+) -> list[live.LiveBatch]:
+    """The batches with live progress. A page's poll every few seconds is not recorded (it
+    shows counts, no document; the page that polls was): the trail would fill with it."""
     found = live.live_batches(ctx.archive)
-    note(request, ctx, who, "batches")
+    if record:
+        note(request, ctx, who, "batches")
     return found
 
 
@@ -235,10 +240,16 @@ def ingest_start(
 
 
 @router.get("/ingest", tags=["batches"])
-def ingest_progress(request: Request, ctx: Ctx, who: Clerk) -> list[dict]:
+def ingest_progress(
+    request: Request,
+    ctx: Ctx,
+    who: Clerk,
+    poll: Annotated[bool, Query(description="a page following progress: not recorded")] = False,
+) -> list[dict]:
     """Every batch, newest first, with live progress: pages stored of pages found, pages per
     minute, time left, failures with their reasons, and the job that runs it."""
-    return [batch_json(ctx, who, b) for b in live_batches(request, ctx, who)]
+    found = live_batches(request, ctx, who, record=not poll)
+    return [batch_json(ctx, who, b) for b in found]
 
 
 @router.get("/jobs", tags=["batches"])

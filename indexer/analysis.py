@@ -45,6 +45,11 @@ def _fold_uncached(word: str) -> str:
     return bare
 
 
+def fold_chars(text: str) -> str:
+    """Each character without its diacritics (đ -> d), case kept: the folding of forms()."""
+    return _fold_uncached(text)
+
+
 def place_tone(word: str) -> str:
     """Put a lowercase syllable's tone mark where the traditional convention puts it.
 

@@ -8,7 +8,7 @@ import importlib
 import os
 import shutil
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +66,11 @@ class SearchBackend(Protocol):
 
     def versions(self) -> dict[int, str]:
         """doc_id -> IndexedDocument.version of every document indexed."""
+        ...
+
+    def stamp(self) -> Hashable:
+        """What the next search will read (generation, last commit): it changes with every
+        commit and rebuild, so answers kept under it (indexer.cache) are never stale."""
         ...
 
     def close(self) -> None: ...
@@ -314,6 +319,10 @@ class _LiveIndex:
 
     def versions(self) -> dict[int, str]:
         return dict(self._current().versions())
+
+    def stamp(self) -> Hashable:
+        backend = self._current()
+        return (self._generation.name, backend.stamp())
 
     def close(self) -> None:
         self._backend.close()

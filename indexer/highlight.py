@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
+from functools import cache, lru_cache
 from itertools import accumulate
 
-from indexer.analysis import MAX_WORD_CHARS, WORD_RE, forms, nfc
+from indexer.analysis import MAX_WORD_CHARS, WORD_RE, fold_chars, forms, nfc
 from indexer.query import QTerm, Text
 
 SNIPPET_CHARS = 240
@@ -15,6 +17,41 @@ SNIPPET_CHARS = 240
 _SPACES = re.compile(r"\s+")
 _SPACE = re.compile(r"\s")
 _SPLIT = re.compile(f"({WORD_RE.pattern})")
+_WORD_CHAR = re.compile(WORD_RE.pattern[:-1])  # one character of a word
+_FOLDABLE = re.compile(r"[a-z0-9]+")
+_MARKS = re.compile(r"[\u0300-\u036f]")
+
+
+@cache
+def _folding_to() -> dict[str, str]:
+    """Each lowercase ASCII letter and digit -> a regex class of every character that folds
+    to it (analysis.forms: diacritics off, đ -> d).
+
+    No character folds to two or more ASCII letters or digits, and none beyond the Basic
+    Multilingual Plane folds to one at all (checked over all of Unicode when this was written).
+    Marks that fold to nothing (a combining accent NFC could not compose) are left out: a
+    text with one is looked at word by word.
+    """
+    chars: dict[str, list[str]] = {}
+    for code in range(0x80, 0x10000):
+        char = chr(code)
+        if unicodedata.decomposition(char)[:1] not in ("", "<") or char in "đðĐÐ":
+            bare = fold_chars(char)
+            if bare != char and _FOLDABLE.fullmatch(bare):
+                chars.setdefault(bare, []).append(char)
+    return {key: "[" + re.escape(key + "".join(found)) + "]" for key, found in chars.items()}
+
+
+@lru_cache(maxsize=4096)
+def _finder(target: str) -> re.Pattern[str]:
+    """Whole words of a lowercase text whose folded form is `target` (and a few more: the
+    caller checks each word's forms)."""
+    classes = _folding_to()
+    letters = [classes.get(char, re.escape(char)) for char in target]
+    # The look-behind comes after the first letter: a pattern that starts with a class lets
+    # the regex engine skip ahead to it, five times faster than a leading look-behind.
+    word = _WORD_CHAR.pattern
+    return re.compile(f"{letters[0]}(?<!{word}.){''.join(letters[1:])}(?!{word})", re.S)
 
 
 def within_one_edit(a: str, b: str) -> bool:
@@ -68,42 +105,83 @@ class Highlighter:
         bit = {term: flag for flag, term in flagged}
         self._leaves = [[bit[term] for term in leaf.terms] for leaf in leaves]
         self._masks = _Masks(flagged)
+        # The folded forms to look for; none (every word looked at) when a word is fuzzy or
+        # folds to something other than lowercase letters and digits.
+        targets = {forms(term.text)[1] for term in terms}
+        plain = not any(term.fuzzy for term in terms) and all(map(_FOLDABLE.fullmatch, targets))
+        self._targets = tuple(sorted(targets)) if plain else ()
 
-    def _occurrences(self, text: str) -> tuple[list[str], list[tuple[int, int]]]:
-        """The text split into separators and words (words at odd indexes), and where each
-        leaf of the query occurs: (number of its first word, how many words)."""
+    def _occurrences(self, text: str) -> list[tuple[tuple[int, int], ...]]:
+        """Where each leaf of the query occurs: the character spans of its words."""
         lower = text.lower()
         if len(lower) != len(text):  # a letter whose lowercase is longer: offsets would drift
             lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-        # Splitting keeps the words at odd indexes and lets C code do the per-word work: this
-        # runs for every page shown, and pages have hundreds of words.
-        parts = _SPLIT.split(lower)
-        masks = self._masks
-        word_masks = [masks[word] for word in parts[1::2]]
-        found = {i: m for i, m in enumerate(word_masks) if m}
+        if self._targets and not _MARKS.search(lower):
+            found = self._found_by_fold(lower)
+        else:
+            found = self._found_by_split(lower)
         occurrences = []
         for bits in self._leaves:
-            for i, mask in found.items():
+            for k, (_, _, mask, _) in enumerate(found):
                 if mask & bits[0] and all(
-                    found.get(i + k, 0) & bits[k] for k in range(1, len(bits))
+                    k + j < len(found) and found[k + j][3] and found[k + j][2] & bits[j]
+                    for j in range(1, len(bits))
                 ):
-                    occurrences.append((i, len(bits)))
-        return parts, occurrences
+                    occurrences.append(tuple(found[k + j][:2] for j in range(len(bits))))
+        return occurrences
+
+    def _found_by_split(self, lower: str) -> list[tuple[int, int, int, bool]]:
+        """(start, end, mask, follows the one before) of each word the query matches, from
+        every word of the text."""
+        # Splitting keeps the words at odd indexes and lets C code do the per-word work.
+        parts = _SPLIT.split(lower)
+        masks = self._masks
+        ends = list(accumulate(map(len, parts)))
+        out: list[tuple[int, int, int, bool]] = []
+        last = -2
+        for i, word in enumerate(parts[1::2]):
+            mask = masks[word]
+            if mask:
+                out.append((ends[2 * i], ends[2 * i + 1], mask, i == last + 1))
+                last = i
+        return out
+
+    def _found_by_fold(self, lower: str) -> list[tuple[int, int, int, bool]]:
+        """The same as _found_by_split, from a search for the query's folded words.
+
+        A word matches a query word only if their folded forms are equal, so each folded form
+        is searched for as a pattern (every letter a class of the letters that fold to it):
+        the regex engine scans the page in C, and only the few candidates are then checked
+        like any word. Pages have hundreds of words and a query a few: many times faster
+        than looking at every word.
+        """
+        masks = self._masks
+        starts: dict[int, tuple[int, int]] = {}
+        for target in self._targets:
+            for match in _finder(target).finditer(lower):
+                mask = masks[match.group()]
+                if mask:
+                    starts[match.start()] = (match.end(), mask)
+        out: list[tuple[int, int, int, bool]] = []
+        prev_end = -1
+        for start in sorted(starts):
+            end, mask = starts[start]
+            follows = prev_end >= 0 and WORD_RE.search(lower, prev_end, start) is None
+            out.append((start, end, mask, follows))
+            prev_end = end
+        return out
 
     def count(self, text: str) -> int:
         """How many times the query's leaves occur in the text."""
-        return len(self._occurrences(text)[1])
+        return len(self._occurrences(text))
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Character spans of the words the query matches (phrases only where the whole phrase
         stands), in text order; a run of matched words separated only by spaces or line breaks
         is one span."""
-        parts, occurrences = self._occurrences(text)
-        hit = {first + k for first, width in occurrences for k in range(width)}
-        ends = list(accumulate(map(len, parts)))
+        hit = {word for occurrence in self._occurrences(text) for word in occurrence}
         spans: list[tuple[int, int]] = []
-        for i in sorted(hit):
-            start, end = ends[2 * i], ends[2 * i + 1]
+        for start, end in sorted(hit):
             if spans and not text[spans[-1][1] : start].strip():
                 spans[-1] = (spans[-1][0], end)
             else:

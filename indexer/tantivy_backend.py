@@ -187,6 +187,7 @@ class TantivyBackend:
             ) from exc
         self._schema = self._index.schema
         self._writer: tantivy.IndexWriter | None = None
+        self._seen: tuple[int, int, int] | None = None
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -446,13 +447,16 @@ class TantivyBackend:
         No kind filter is needed: text fields exist on one kind of entry only (text and the
         metadata fields on documents, ptext on pages) and "every document" is the kind term.
         """
+        # The levels above the clearance are left out rather than the allowed ones required:
+        # most entries are allowed, and intersecting with their long posting lists cost twice
+        # the query itself on common words; excluding the few above costs little.
+        clauses = [(Occur.Must, query)]
         if clearance < MAX_LEVEL:
-            levels = self._any_of("access_level", list(range(clearance + 1)))
-            query = query.and_must_match(self._const(levels))
+            above = list(range(clearance + 1, MAX_LEVEL + 1))
+            clauses.append((Occur.MustNot, self._any_of("access_level", above)))
         if exclude:
-            hidden = self._any_of("doc_id", sorted(exclude))
-            query = Query.boolean_query([(Occur.Must, query), (Occur.MustNot, hidden)])
-        return query
+            clauses.append((Occur.MustNot, self._any_of("doc_id", sorted(exclude))))
+        return Query.boolean_query(clauses) if len(clauses) > 1 else query
 
     def _any_of(self, field: str, values: list[int]) -> Query:
         """Entries whose field holds one of a few values.
@@ -532,6 +536,20 @@ class TantivyBackend:
             (2 * i + (0 if t.exact else 1), t.text) for i, t in enumerate(terms)
         ]
         return Query.phrase_query(self._schema, field, words)
+
+    def stamp(self) -> tuple[int, int, int]:
+        """The index's last commit as this backend sees it (meta.json's inode, time, size).
+
+        tantivy moves its reader to a new commit on its own, a little later; here the reader
+        is moved at once when meta.json changed, so a search begun after this call reads at
+        least the commit it names (a key of indexer.cache never holds an older answer).
+        """
+        meta = os.stat(self.path / "meta.json")
+        seen = (meta.st_ino, meta.st_mtime_ns, meta.st_size)
+        if seen != self._seen:
+            self._index.reload()
+            self._seen = seen
+        return seen
 
     # -- maintenance -----------------------------------------------------------------------
 

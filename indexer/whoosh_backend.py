@@ -259,6 +259,11 @@ class WhooshBackend:
                 query=query, total=len(results), hits=tuple(hits), facets=facet_map
             )
 
+    def stamp(self) -> int:
+        """The index's last commit (its generation); a searcher opened after this call reads
+        at least that one."""
+        return int(self._index.latest_generation())
+
     # -- maintenance -----------------------------------------------------------------------
 
     def versions(self) -> dict[int, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Awaitable, Callable, Collection, Iterator
+from collections.abc import Awaitable, Callable, Collection, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
@@ -25,6 +25,7 @@ from archive_store import accounts, audit, store
 from archive_store.accounts import Principal, Role
 from archive_store.db import Archive
 from indexer.backend import SearchBackend, open_index
+from indexer.cache import DEFAULT_SIZE, ResultsCache, key_of
 from indexer.types import SearchResults
 from sohoa.errors import NotFound
 from sohoa.i18n import t
@@ -40,12 +41,18 @@ class SharedIndex:
 
     A few backends are kept open (one per core): each is used by one thread at a time, since
     a live index may swap itself to a rebuilt generation between calls; the engine releases
-    the GIL while it searches, so two searches run on two cores.
+    the GIL while it searches, so two searches run on two cores. Answers are kept
+    (indexer.cache) under the state of the index they were read from; `SOHOA_SEARCH_CACHE`
+    sets how many (0: none). The caller (pipeline.searching) checks every hit against the
+    store, kept or not.
     """
 
-    def __init__(self, archive: Archive, size: int | None = None) -> None:
+    def __init__(self, archive: Archive, size: int | None = None, cache: int | None = None) -> None:
         self._archive = archive
         self._size = size or min(4, os.cpu_count() or 1)
+        if cache is None:
+            cache = int(os.environ.get("SOHOA_SEARCH_CACHE", str(DEFAULT_SIZE)))
+        self.cache = ResultsCache(cache)
         self._free: queue.LifoQueue[SearchBackend] = queue.LifoQueue()
         self._opened: list[SearchBackend] = []
         self._guard = threading.Lock()
@@ -74,7 +81,15 @@ class SharedIndex:
 
     def search(self, query: str, **options: object) -> SearchResults:
         with self._backend() as backend:
-            return backend.search(query, **options)  # type: ignore[arg-type]
+            if not self.cache.size:
+                return backend.search(query, **options)  # type: ignore[arg-type]
+            # The stamp is taken before searching: an answer is never older than its key.
+            key = key_of(backend.stamp(), query, options)
+            found = self.cache.get(key)
+            if found is None:
+                found = backend.search(query, **options)  # type: ignore[arg-type]
+                self.cache.put(key, found)
+            return found
 
     def replace(self, docs: object) -> int:
         raise NotImplementedError("the server's index only searches")
@@ -85,6 +100,10 @@ class SharedIndex:
     def versions(self) -> dict[int, str]:
         with self._backend() as backend:
             return backend.versions()
+
+    def stamp(self) -> Hashable:
+        with self._backend() as backend:
+            return backend.stamp()
 
     def close(self) -> None:
         with self._guard:

@@ -252,7 +252,7 @@ def document_page(
             params["q"] = q
         if hit != 1:
             params["cho"] = hit
-        return f"/van-ban/{doc_id}?{urlencode(params)}"
+        return f"/van-ban/{doc_id}?{urlencode(params)}#xem"  # the viewer, not the page's top
 
     with_hits = [n for n, c in enumerate(per_page, 1) if c]
     before = [n for n in with_hits if n < number]

@@ -209,6 +209,6 @@ def search_page(
         previous=search_url(q, sap_xep, min(trang - 1, last_page)) if trang > 1 else "",
         following=search_url(q, sap_xep, trang + 1) if trang < last_page else "",
         doc_href=lambda doc_id, page=0: f"/van-ban/{doc_id}?"
-        + urlencode({"q": q, **({"trang": page} if page else {})}),
+        + urlencode({"q": q, **({"trang": page} if page else {})}) + ("#xem" if page else ""),
         date_text=date_text,
     )  # fmt: skip

@@ -125,6 +125,35 @@ def test_the_model_loads_once_per_process() -> None:
     assert get_recognizer("tesseract-line") is get_recognizer("tesseract-line")
 
 
+def test_crops_read_together_read_as_each_alone(rendered, monkeypatch) -> None:
+    # Crops of one width share a model call; each must read as it reads alone (no padding, no
+    # influence of the words beside it in the batch), in the order given.
+    image, _, words = rendered
+    crops = [
+        image[w.top - 6 : w.top + w.height + 6, w.left - 6 : w.left + w.width + 6] for w in words
+    ]
+    crops += crops[:3]
+    aster = get_recognizer()
+    alone = [aster.read([c])[0] for c in crops]
+    calls = []
+    session = aster._session
+    monkeypatch.setattr(aster, "_session", _Counting(session, calls))
+    assert aster.read(crops) == alone
+    assert len(calls) == len({aster._prepare(c).shape[-1] for c in crops}) < len(crops)
+    assert sum(r.text == w.text for r, w in zip(alone, words, strict=False)) >= len(words) - 2
+
+
+class _Counting:
+    """The model's session, counting its calls."""
+
+    def __init__(self, session, calls: list[int]) -> None:
+        self.session, self.calls = session, calls
+
+    def run(self, outputs, feeds):
+        self.calls.append(len(next(iter(feeds.values()))))
+        return self.session.run(outputs, feeds)
+
+
 def test_words_keep_their_provenance_in_the_store() -> None:
     words = (
         Word("Tỉnh", 10, 20, 30, 40, 96.5, 0),

@@ -8,10 +8,41 @@ for it again: Python's imports (~1.6 s of CPU here), Tesseract's model and Aster
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 
 # Any error here would kill the fork server, and every worker with it: the first page reports
-# what is missing instead, with its file and page named.
+# what is missing instead, with its file and page named. What the loading thread uses is
+# imported here first, so the two threads never import the same module at once.
 with contextlib.suppress(Exception):
-    from ocr.page import warm_up
+    import asterocr  # noqa: F401
+    import onnxruntime  # noqa: F401
+    import tesserocr  # noqa: F401
 
-    warm_up()
+    from ocr.page import warm_up
+    from ocr.recognizers import get_recognizer
+    from ocr.second_opinion import enabled
+    from ocr.tesseract import check_tesseract
+
+
+def _load() -> None:
+    with contextlib.suppress(Exception):
+        check_tesseract("vie")  # runs the tesseract program twice, waiting on it
+        if enabled():
+            get_recognizer("asterocr")
+            get_recognizer("tesseract-line")
+
+
+def _before_fork() -> None:
+    if threading.current_thread() is _loader:
+        return
+    _loader.join()
+    with contextlib.suppress(Exception):
+        warm_up()  # the page model is kept per thread: loaded in the thread that forks
+
+
+# The models load beside the server's other imports (the CLI's), and are all loaded before the
+# first worker forks: a fork copies only the thread that forks.
+_loader = threading.Thread(target=_load, name="sohoa-ocr-preload", daemon=True)
+_loader.start()
+os.register_at_fork(before=_before_fork)

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -154,17 +155,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A real `sohoa serve` process over the browser archive, on a free loopback port."""
-    root = tmp_path_factory.mktemp("site")
-    ids = build_site_archive(root)
+@contextmanager
+def serving(kho: Path, log_path: Path, **env: str) -> Iterator[str]:
+    """A real `sohoa serve` over `kho` on a free loopback port (its output in `log_path`),
+    stopped on leaving; yields its URL once it answers."""
     port = _free_port()
     sohoa = Path(sys.executable).with_name("sohoa")
-    command = [str(sohoa), "serve", "--archive", str(root / "kho"), "--port", str(port)]
-    env = {**os.environ, "SOHOA_LANG": "vi"}
-    log = (root / "serve.log").open("wb")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    command = [str(sohoa), "serve", "--archive", str(kho), "--port", str(port)]
+    log = log_path.open("wb")
+    server = subprocess.Popen(
+        command, env={**os.environ, "SOHOA_LANG": "vi", **env}, stdout=log,
+        stderr=subprocess.STDOUT, cwd=REPO,
+    )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -176,11 +178,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(
-                    f"sohoa serve did not start: {(root / 'serve.log').read_text()[-2000:]}",
-                    pytrace=False,
+                    f"sohoa serve did not start: {log_path.read_text()[-2000:]}", pytrace=False
                 )
             time.sleep(0.1)
-        yield Site(url=url, root=root / "kho", **ids)
+        yield url
     finally:
         server.terminate()
         try:
@@ -189,6 +190,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             server.kill()
             server.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A real `sohoa serve` process over the browser archive, on a free loopback port."""
+    root = tmp_path_factory.mktemp("site")
+    ids = build_site_archive(root)
+    with serving(root / "kho", root / "serve.log") as url:
+        yield Site(url=url, root=root / "kho", **ids)
 
 
 @pytest.fixture(scope="session")

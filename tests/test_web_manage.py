@@ -12,8 +12,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +30,7 @@ from archive_store.store import KnownFile, NewDocument
 from pipeline import indexing, jobs
 from sohoa.access import AccessLevel
 from sohoa.errors import NotFound
-from tests.browser import REPO, Site, build_site_archive, shot, sign_in
+from tests.browser import REPO, Site, build_site_archive, serving, shot, sign_in
 from tests.web_archive import PASSWORD, SECRET, _page
 from web import api_manage
 
@@ -93,34 +91,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, scan_root: Path) -> Iterator[
     root = tmp_path_factory.mktemp("manage")
     ids = build_site_archive(root)
     add_disputed_page(root / "kho", root / "hop-bien-ban")
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [str(Path(sys.executable).with_name("sohoa")), "serve", "--archive",
-               str(root / "kho"), "--port", str(port)]  # fmt: skip
-    env = {**os.environ, "SOHOA_LANG": "vi", "SOHOA_SCAN_ROOT": str(scan_root)}
-    log = (root / "serve.log").open("wb")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/dang-nhap", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, (
-                root / "serve.log"
-            ).read_text()[-2000:]
-            time.sleep(0.1)
+    with serving(root / "kho", root / "serve.log", SOHOA_SCAN_ROOT=str(scan_root)) as url:
         yield Site(url=url, root=root / "kho", **ids)
-    finally:
-        server.terminate()
-        server.wait(20)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ and what cleanup costs as a share of OCR time.
 With --rounds R each side runs R times, interleaved (raw, sohoa, sohoa, raw, ...), so that
 other jobs on a shared machine weigh on both alike; each run is printed with the load average,
 and the CPU seconds of all its processes (the ingest's fork server and workers included: this
-process adopts them as Linux's child subreaper and waits for them), a figure load hardly moves.
+process adopts them as Linux's child subreaper and waits for them): it moves with the load
+too, but less than wall time, so compare runs made at the same load.
 
 With --dask it also starts a local Dask scheduler and N single-threaded workers (start-up not
 timed: a cluster is long-lived) and times `sohoa ingest --scheduler` on the same pages, to show
@@ -64,7 +65,7 @@ def make_pages(folder: Path, count: int) -> list[Path]:
 
 def worker_cpu(pages: list[Path], second_opinion: str) -> float:
     """CPU seconds one worker spends a page (ocr_page in this process, the model loaded first):
-    a figure that, unlike wall time, other jobs on a shared machine hardly change."""
+    a figure that other jobs on a shared machine change less than wall time."""
     from ocr.page import ocr_page
 
     before = os.environ.get("SOHOA_OCR_SECOND_OPINION")

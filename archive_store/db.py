@@ -148,7 +148,12 @@ def _busy(where: str) -> ArchiveError:
 
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_WAIT})
+        # The server's handler threads (up to 40) each hold a connection while they answer;
+        # a pool of 5 would close the rest after each request and open them again, running
+        # the pragmas below every time.
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_WAIT}, pool_size=16, max_overflow=32
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -452,6 +452,14 @@ def extract_metadata(
     return DocumentMetadata(**flag_fields(found, evidence))
 
 
+def first_page_blanks(page: PageText) -> tuple[hd.Blank, ...]:
+    """The blanks written by hand that `extract_metadata` asks `read_blank` to read when this
+    page begins a document (they depend on the first page alone): an OCR worker reads them
+    while it still has the page image."""
+    first = page_lines(page, 0)
+    return _read_first_page(first, find_stamps(first))[2].blanks
+
+
 def document_title(md: DocumentMetadata, fallback: str) -> str:
     """A readable title: "Đề án 10-ĐA/TU: <trích yếu>", or the fallback when nothing was read."""
     number = md.so_ky_hieu

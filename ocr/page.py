@@ -6,6 +6,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from ocr.cleanup import OCR_DPI, CleanupOptions, effective_dpi, is_blank, prepare
 from ocr.engine import get_engine
 from ocr.loader import DEFAULT_MAX_PIXELS, detect_kind, load_page
@@ -49,13 +51,30 @@ def ocr_page(
     not an error: it comes back empty with needs_review. `engine` names the OCR engine
     ("cli" or "tesserocr"; by default SOHOA_OCR_ENGINE, else tesserocr when installed).
     """
+    return read_page(path, frame, lang=lang, max_pixels=max_pixels, cleanup=cleanup, engine=engine)[
+        0
+    ]
+
+
+def read_page(
+    path: Path,
+    frame: int,
+    *,
+    lang: str = "vie",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    cleanup: CleanupOptions | None = None,
+    engine: str | None = None,
+) -> tuple[PageResult, np.ndarray | None]:
+    """`ocr_page`, with the cleaned page image OCR read (the word boxes' frame), so that the
+    caller can read more from it without loading and cleaning the page again; None for a page
+    read from its text layer."""
     path = Path(path)
     verdict = None
     if detect_kind(path) == "pdf":
         # A born-digital page is read from its own text layer (ocr/textlayer.py), not OCRed.
         born_digital, verdict = born_digital_page(path, frame)
         if born_digital is not None:
-            return born_digital
+            return born_digital, None
     ocr = get_engine(engine)
     version = ocr.version(lang)
     started = time.perf_counter()
@@ -88,7 +107,7 @@ def ocr_page(
     text, words = by_columns(text, words)
     reread = time.perf_counter()
     quality = assess(words)
-    return PageResult(
+    result = PageResult(
         text=text,
         words=words,
         mean_confidence=quality.mean_confidence,
@@ -103,3 +122,4 @@ def ocr_page(
         cleanup_seconds=round(cleaned - started, 4),
         second_opinion_seconds=round(reread - done, 4),
     )
+    return result, image

@@ -2,7 +2,8 @@
 
 The process pool (pipeline/executor.py) forks its workers from one server process; what that
 process has imported and loaded, every worker has from its first instruction, without paying
-for it again: Python's imports (~1.6 s of CPU here), Tesseract's model and AsterOCR's (~0.9 s).
+for it again: Python's imports (~1.6 s of CPU here), Tesseract's models and AsterOCR's (~0.9 s):
+the page's, the line re-reader's, and the digits reader of the handwritten blanks.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ with contextlib.suppress(Exception):
 def _load() -> None:
     with contextlib.suppress(Exception):
         check_tesseract("vie")  # runs the tesseract program twice, waiting on it
+        # The blanks written by hand are read in the worker too, second opinion or not.
+        get_recognizer("asterocr")
+        get_recognizer("tesseract-digits")
         if enabled():
-            get_recognizer("asterocr")
             get_recognizer("tesseract-line")
 
 

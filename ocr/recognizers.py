@@ -190,6 +190,50 @@ class TesseractRecognizer:
         return out
 
 
+class DigitsRecognizer:
+    """Tesseract on a crop alone, binarized (Otsu), as one word of digits only: a second
+    reader of the numbers and days written by hand into a document's printed blanks
+    (pipeline/handwriting.py), beside AsterOCR."""
+
+    name = "tesseract-digits"
+
+    def __init__(self) -> None:
+        try:
+            import tesserocr
+        except ImportError as exc:
+            raise MissingDependency(
+                f"Chưa cài tesserocr ({exc}): hãy chạy scripts/setup.",
+                f"tesserocr is not installed ({exc}): run scripts/setup.",
+            ) from exc
+        from ocr.tesseract import tessdata_dir
+
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+        self._api: Any = tesserocr.PyTessBaseAPI(
+            path=str(tessdata_dir()), lang="eng", psm=tesserocr.PSM.SINGLE_WORD
+        )
+        self._api.SetVariable("tessedit_char_whitelist", "0123456789")
+        self._version = f"tesseract {tesserocr.tesseract_version().split()[1]} eng digits"
+
+    def version(self) -> str:
+        return self._version
+
+    def read(self, crops: Sequence[np.ndarray]) -> list[Reading]:
+        import cv2
+
+        out = []
+        for crop in crops:
+            _, grey = cv2.threshold(
+                np.ascontiguousarray(crop), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU
+            )
+            grey = np.ascontiguousarray(grey)
+            height, width = grey.shape[:2]
+            self._api.SetImageBytes(grey.tobytes(), width, height, 1, width)
+            text = self._api.GetUTF8Text().strip()
+            out.append(Reading(text, float(self._api.MeanTextConf()) if text else 0.0))
+            self._api.Clear()
+        return out
+
+
 _loaded: dict[str, Recognizer] = {}
 _load_lock = threading.Lock()
 
@@ -202,6 +246,10 @@ def get_recognizer(name: str = "asterocr") -> Recognizer:
                 _loaded[name] = AsterRecognizer()
             elif name == "tesseract-line":
                 _loaded[name] = TesseractRecognizer()
+            elif name == "tesseract-digits":
+                _loaded[name] = DigitsRecognizer()
             else:
-                raise ValueError(f"unknown recognizer {name!r}: asterocr or tesseract-line")
+                raise ValueError(
+                    f"unknown recognizer {name!r}: asterocr, tesseract-line or tesseract-digits"
+                )
         return _loaded[name]

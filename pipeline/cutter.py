@@ -12,9 +12,11 @@ from pathlib import Path
 import extract
 from archive_store import store
 from archive_store.db import Archive
+from extract.header import Blank, BlankReading
 from pipeline import documents, handwriting, indexing
 from pipeline.discover import PageTask
 from pipeline.documents import Cut, Stream, build_documents
+from pipeline.handwriting import BlankReadings
 from pipeline.manifest import Manifest
 
 
@@ -58,6 +60,13 @@ class Cutter:
         self._tried_at = [0] * len(streams)  # _in_a_row at the last step
         self._whole: set[int] = set()  # streams cut whole in this run
         self._indexed_at = time.monotonic()
+        # What the workers read in the blanks of this run's pages, by page, until cut whole.
+        self._blanks: dict[tuple[str, int], dict[Blank, BlankReading]] = {}
+
+    def blanks_read(self, task: PageTask, blanks: BlankReadings) -> None:
+        """What a worker read in a page's blanks (pipeline.reading), for the cut to use."""
+        if blanks:
+            self._blanks[task.sha256, task.source_page] = dict(blanks)
 
     def page_in(self, task: PageTask) -> None:
         """A page was stored, or failed: cut what is due."""
@@ -67,6 +76,8 @@ class Cutter:
         if not waiting:
             self._cut(i, self.streams[i])
             self._whole.add(i)
+            for ref in self.streams[i].pages:
+                self._blanks.pop(ref.key, None)
             return
         stream, row = self.streams[i], self._in_a_row[i]
         while row < len(stream.pages) and row not in waiting:
@@ -101,6 +112,7 @@ class Cutter:
             self.manifest,
             self.dossier_id,
             closed_only=closed_only,
+            blanks=self._blanks,
         )
         self.refused += cut.refused
         if time.monotonic() - self._indexed_at >= self.INDEX_EVERY:

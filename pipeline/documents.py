@@ -13,6 +13,7 @@ from typing import overload
 from archive_store import signatures, store
 from archive_store.db import Archive
 from archive_store.records import DocumentRecord, PageRef
+from extract.header import Blank, BlankReading
 from extract.metadata import PageText, document_title, extract_metadata
 from extract.segment import check_ranges, split_dossier
 from indexer.types import IndexedDocument, IndexedPage
@@ -64,14 +65,18 @@ def build_documents(
     dossier_id: int | None,
     *,
     closed_only: bool = False,
+    blanks: Mapping[tuple[str, int], Mapping[Blank, BlankReading]] | None = None,
 ) -> Cut:
     """Cut the stored pages of a stream into documents and store them with their metadata.
 
     Pages that are not stored (they failed) are left out. With `closed_only` the stream is the
     part of a longer one read so far: the last document may go on, so only those before it are
     stored (where a document starts depends only on a page and the last non-blank page before
-    it, so the cut of the whole stream will give them again, with the same ids).
+    it, so the cut of the whole stream will give them again, with the same ids). `blanks`
+    holds what the OCR workers read in the blanks of pages, by page key: a document starting
+    on such a page takes those readings instead of loading its page again.
     """
+    blanks = blanks or {}
     stored: dict[str, set[int]] = {}
     for ref in stream.pages:
         if ref.sha256 not in stored:
@@ -101,7 +106,9 @@ def build_documents(
         refs = tuple(present[i][1] for i in part)
         # A number or day written by hand is read again from the scan's crop (second source).
         md = extract_metadata(
-            [pages[i] for i in part], BlankReader(archive, refs[0]), _signed_on(archive, refs[0])
+            [pages[i] for i in part],
+            BlankReader(archive, refs[0], blanks.get(refs[0].key)),
+            _signed_on(archive, refs[0]),
         )
         values = md.values()
         level = access_level(values, manifest)

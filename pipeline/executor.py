@@ -19,7 +19,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-WORKER_PRELOAD = ("ocr.preload",)
+WORKER_PRELOAD = ("ocr.preload", "pipeline.reading")
 """What the fork server loads before it forks a worker: the page tasks' code and OCR models."""
 
 

@@ -4,61 +4,65 @@ Extraction (extract/) finds the blanks from the word boxes and says where they a
 each blank's crop of the page image with two recognizers other than the page's OCR run:
 AsterOCR (a line recognizer trained on Vietnamese) and Tesseract restricted to digits. Two of
 them reading the same digits make the value (extract.review); otherwise the best reading is
-proposed and the field stays flagged. Only first pages with a handwritten blank are loaded
-again, once each.
+proposed and the field stays flagged. The OCR worker reads the blanks of each page it read
+while the cleaned image is at hand (`page_blanks`), as if the page began a document; the cut
+uses those readings, and loads a page again (once) only for blanks it has no reading of
+(pages stored by an earlier run, `sohoa reextract`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from archive_store.db import Archive
-from archive_store.records import PageRef
+from archive_store.words import decode_words, encode_words
 from extract.header import Blank, BlankReading
+from extract.metadata import first_page_blanks
+from extract.segment import PageText
+
+if TYPE_CHECKING:
+    from archive_store.db import Archive
+    from archive_store.records import PageRef
+    from ocr.types import PageResult
 
 log = logging.getLogger(__name__)
 
+BlankReadings = tuple[tuple[Blank, BlankReading], ...]
+"""What a worker read in a page's blanks: each blank with its reading."""
+
+
+def page_blanks(image: np.ndarray, result: PageResult) -> BlankReadings:
+    """The blanks extraction would ask to read if this page began a document, each read from
+    `image` (the page as OCR read it). The blanks are found from the words as the store gives
+    them back (confidences to a tenth), so that they are the ones the cut finds."""
+    if not result.words:
+        return ()
+    page = PageText(text=result.text, words=decode_words(encode_words(result.words)))
+    return tuple((blank, read_blank(image, blank)) for blank in first_page_blanks(page))
+
 
 class BlankReader:
-    """Reads the blanks of one stored page; the page image is loaded at the first blank."""
+    """Reads the blanks of one stored page: from `known` (what the worker read) when it has
+    the blank, else from the page image, loaded again at the first such blank."""
 
-    def __init__(self, archive: Archive, ref: PageRef) -> None:
+    def __init__(
+        self, archive: Archive, ref: PageRef, known: Mapping[Blank, BlankReading] | None = None
+    ) -> None:
         self._archive, self._ref = archive, ref
+        self._known = known or {}
         self._image: np.ndarray | None = None
         self._failed = False
 
     def __call__(self, blank: Blank) -> BlankReading:
+        if blank in self._known:
+            return self._known[blank]
         image = self._load()
         if image is None:
             return BlankReading()
-        left, top, right, bottom = blank.box
-        h, w = image.shape[:2]
-        crop = image[max(0, top) : min(h, bottom), max(0, left) : min(w, right)]
-        if crop.size == 0:
-            return BlankReading()
-        # The same blank cut tighter: a reading that changes with the cut is not a reading.
-        dx, dy = (right - left) // 10, (bottom - top) // 8
-        tight = image[
-            max(0, top + dy) : min(h, bottom - dy), max(0, left + dx) : min(w, right - dx)
-        ]
-        readings = []
-        if _cut(crop):
-            # Ink at the crop's side: the blank's box may have cut a digit off, and every
-            # recognizer reading this crop would agree on what is left ("5" for "15").
-            readings.append(("cut", "", 0.0))
-        for engine, read, image_ in (
-            ("asterocr", _aster, crop), ("asterocr-tight", _aster, tight),
-            ("tesseract", _tesseract_digits, crop),
-        ):  # fmt: skip
-            try:
-                readings.append((engine, *read(image_)))
-            except Exception as exc:  # a recognizer missing or failing: one source fewer
-                log.debug("%s could not read a blank: %s", engine, exc)
-        return BlankReading(tuple(readings))
+        return read_blank(image, blank)
 
     def _load(self) -> np.ndarray | None:
         if self._image is None and not self._failed:
@@ -81,6 +85,32 @@ def page_image(archive: Archive, ref: PageRef) -> np.ndarray:
     return image
 
 
+def read_blank(image: np.ndarray, blank: Blank) -> BlankReading:
+    """What the other recognizers read in the blank's crop of the page image."""
+    left, top, right, bottom = blank.box
+    h, w = image.shape[:2]
+    crop = image[max(0, top) : min(h, bottom), max(0, left) : min(w, right)]
+    if crop.size == 0:
+        return BlankReading()
+    # The same blank cut tighter: a reading that changes with the cut is not a reading.
+    dx, dy = (right - left) // 10, (bottom - top) // 8
+    tight = image[max(0, top + dy) : min(h, bottom - dy), max(0, left + dx) : min(w, right - dx)]
+    readings = []
+    if _cut(crop):
+        # Ink at the crop's side: the blank's box may have cut a digit off, and every
+        # recognizer reading this crop would agree on what is left ("5" for "15").
+        readings.append(("cut", "", 0.0))
+    for engine, read, image_ in (
+        ("asterocr", _aster, crop), ("asterocr-tight", _aster, tight),
+        ("tesseract", _tesseract_digits, crop),
+    ):  # fmt: skip
+        try:
+            readings.append((engine, *read(image_)))
+        except Exception as exc:  # a recognizer missing or failing: one source fewer
+            log.debug("%s could not read a blank: %s", engine, exc)
+    return BlankReading(tuple(readings))
+
+
 def _cut(crop: np.ndarray) -> bool:
     """Whether writing runs over the crop's left or right side (a stroke across the edge)."""
     grey = crop if crop.ndim == 2 else crop.mean(axis=2)
@@ -96,30 +126,8 @@ def _aster(crop: np.ndarray) -> tuple[str, float]:
     return reading.text, reading.conf
 
 
-_digit_api: Any = None
-
-
 def _tesseract_digits(crop: np.ndarray) -> tuple[str, float]:
-    """Tesseract on the crop alone, binarized (Otsu), as one word of digits only."""
-    global _digit_api
-    if _digit_api is None:
-        import tesserocr
+    from ocr.recognizers import get_recognizer
 
-        from ocr.tesseract import tessdata_dir
-
-        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-        api = tesserocr.PyTessBaseAPI(
-            path=str(tessdata_dir()), lang="eng", psm=tesserocr.PSM.SINGLE_WORD
-        )
-        api.SetVariable("tessedit_char_whitelist", "0123456789")
-        _digit_api = api
-    import cv2
-
-    _, grey = cv2.threshold(np.ascontiguousarray(crop), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    grey = np.ascontiguousarray(grey)
-    height, width = grey.shape[:2]
-    _digit_api.SetImageBytes(grey.tobytes(), width, height, 1, width)
-    text = _digit_api.GetUTF8Text().strip()
-    conf = float(_digit_api.MeanTextConf()) if text else 0.0
-    _digit_api.Clear()
-    return text, conf
+    reading = get_recognizer("tesseract-digits").read([crop])[0]
+    return reading.text, reading.conf

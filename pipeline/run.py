@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +13,6 @@ from archive_store import store
 from archive_store.db import Archive
 from archive_store.records import FailureRecord
 from ocr.loader import DEFAULT_MAX_PIXELS
-from ocr.page import ocr_page
 from ocr.tesseract import check_tesseract
 from ocr.types import PageResult
 from pipeline import indexing, signatures
@@ -31,6 +29,7 @@ from pipeline.planning import (
 )
 from pipeline.progress import Progress
 from pipeline.publish import check_not_a_copy
+from pipeline.reading import read_page_task
 from pipeline.signatures import SignedFile
 from pipeline.triage import triage
 from sohoa.errors import InputError, SohoaError
@@ -149,14 +148,15 @@ def _ingest(
     cutter = Cutter(archive, batch_id, streams, manifest, dossier_id, tasks)
     failed = 0
     started = time.monotonic()
-    work = functools.partial(_ocr_task, lang=options.lang, max_pixels=options.max_pixels)
+    work = functools.partial(read_page_task, lang=options.lang, max_pixels=options.max_pixels)
     if on_progress:
         on_progress(Progress(skipped, total, 0.0))
     saver = _PageSaver(archive, cutter)
     for outcome in executor.run(work, tasks):
         task = outcome.task
         if outcome.error is None and outcome.result is not None:
-            saver.add(task, outcome.result)
+            cutter.blanks_read(task, outcome.result.blanks)
+            saver.add(task, outcome.result.result)
         else:
             saver.flush()  # the pages read before it are stored first: the cut needs them
             failed += 1
@@ -222,23 +222,6 @@ class _PageSaver:
         for (task, _), new in zip(waiting, saved, strict=True):
             self.done, self.skipped = self.done + new, self.skipped + (not new)
             self.cutter.page_in(task)
-
-
-def _ocr_task(task: PageTask, *, lang: str, max_pixels: int) -> PageResult:
-    """Runs in a worker process (here, or on a cluster machine): OCR one page of the stored
-    original."""
-    if not task.path.is_file():
-        # On a cluster: the worker's machine does not see the archive's blob folder.
-        host, blobs = socket.gethostname(), task.path.parents[2]  # blobs/ab/cd/<sha>
-        raise InputError(
-            vi=f"{task.rel_path}, trang {task.source_page}: máy OCR {host} không thấy bản gốc đã "
-            f"lưu trong {blobs}. Thư mục blobs của kho phải được gắn cùng đường dẫn trên mọi máy "
-            "chạy `dask worker`; sửa rồi chạy lại lệnh.",
-            en=f"{task.rel_path}, page {task.source_page}: the OCR machine {host} does not see the "
-            f"stored original in {blobs}. The archive's blobs folder must be mounted at the same "
-            "path on every machine running `dask worker`; fix that and run again.",
-        )
-    return ocr_page(task.path, task.source_page - 1, lang=lang, max_pixels=max_pixels)
 
 
 def _explain(error: BaseException | None, task: PageTask) -> tuple[str, str]:

@@ -143,13 +143,14 @@ def test_a_killed_cluster_worker_loses_no_page(
 def test_a_worker_that_does_not_see_the_blob_folder_says_so(tmp_path: Path) -> None:
     from archive_store.blobs import BlobStore
     from pipeline.discover import PageTask
-    from pipeline.run import _explain, _ocr_task
+    from pipeline.reading import read_page_task
+    from pipeline.run import _explain
     from sohoa.errors import InputError
 
     blob = BlobStore(tmp_path / "blobs").path_for("ab" * 32)  # not there
     task = PageTask(blob, "hs/trang-3.png", "ab" * 32, 1)
     with pytest.raises(InputError) as caught:
-        _ocr_task(task, lang="vie", max_pixels=10**8)
+        read_page_task(task, lang="vie", max_pixels=10**8)
     vi, _ = _explain(caught.value, task)
     assert vi.startswith("hs/trang-3.png, trang 1:") and "gắn cùng đường dẫn" in vi
     assert str(tmp_path / "blobs") in vi

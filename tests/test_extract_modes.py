@@ -178,3 +178,40 @@ def test_a_stamped_secrecy_mark_and_an_incoming_stamp_are_read(tmp_path: Path) -
     assert access_level(md.values(), None) == AccessLevel.mat
     assert (md.so_den.value, md.ngay_den.value) == ("1234", "2021-03-05")
     assert md.so_ky_hieu.value == doc.metadata["so_ky_hieu"]  # the stamp's number is not it
+
+
+def test_ingest_takes_the_workers_readings_of_the_blanks_and_reextract_agrees(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker reads the blanks written by hand while it has the page: the cut does not load
+    the page again, and the metadata is the same as when the cut reads them from the scan."""
+    from archive_store import store
+    from archive_store.db import Archive
+    from pipeline import handwriting
+    from pipeline.reextract import reextract
+    from pipeline.run import IngestOptions, ingest
+
+    doc = synth.state_document(5, kind="QĐ", province="Phú Thọ")
+    img = _page(_with_blank_number(doc))
+    img = _write_by_hand(img, tmp_path, str(doc.metadata["so"]), doc.metadata["ngay_ban_hanh"][8:])
+    batch = tmp_path / "lo"
+    batch.mkdir()
+    img.save(batch / "trang.png", dpi=img.info["dpi"])
+    loads: list[object] = []
+    page_image = handwriting.page_image
+
+    def counted(archive: Archive, ref: object) -> object:
+        loads.append(ref)
+        return page_image(archive, ref)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(handwriting, "page_image", counted)
+    with Archive(tmp_path / "kho") as archive:
+        report = ingest(archive, batch, IngestOptions(workers=1))
+        (doc_id,) = report.documents
+        ingested = store.document(archive, doc_id).extracted
+        assert loads == []  # every blank's reading came with the page
+        number = ingested["so_ky_hieu"]
+        assert isinstance(number, dict) and number["needs_review"]
+        reextract(archive)
+        assert loads  # reextract has no worker: it reads the blanks from the stored scan
+        assert store.document(archive, doc_id).extracted == ingested

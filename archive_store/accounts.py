@@ -15,10 +15,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from archive_store.account_models import ApiToken, LoginFailure, User, UserSession
@@ -188,11 +189,18 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _info(u: User) -> UserInfo:
+def _info(u: Any) -> UserInfo:
+    """A user's record from its row (the ORM object, or a row of _USER_COLUMNS)."""
     return UserInfo(
         u.id, u.name, u.full_name, Role(_role_value(u.role)), AccessLevel(u.clearance),
         u.active, utc(u.created_at), utc(u.changed_at),
     )  # fmt: skip
+
+
+_USER_COLUMNS = (
+    User.id, User.name, User.full_name, User.role, User.clearance, User.active,
+    User.created_at, User.changed_at,
+)  # fmt: skip
 
 
 def _role_value(name: str) -> int:
@@ -400,23 +408,29 @@ def open_session(
     return raw, csrf
 
 
+_SESSION_USER = (
+    select(
+        UserSession.created_at.label("s_created"), UserSession.last_seen_at.label("s_seen"),
+        UserSession.csrf_token.label("s_csrf"), *_USER_COLUMNS,
+    )
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.id_hash == bindparam("key"))
+)  # fmt: skip
+
+
 def session_principal(archive: Archive, raw: str, policy: Policy) -> Principal | None:
     """The user of a live session, or None (unknown, timed out, or the user disabled)."""
     if not raw or len(raw) > 128:
         return None
     key = _digest(raw)
     t = now()
-    with archive.reading() as s:
-        row = s.execute(
-            select(UserSession, User)
-            .join(User, User.id == UserSession.user_id)
-            .where(UserSession.id_hash == key)
-        ).first()
-        if row is None:
-            return None
-        sess, u = row
-        info = _info(u)
-        created, seen, csrf = utc(sess.created_at), utc(sess.last_seen_at), sess.csrf_token
+    # Read on every request: a plain connection and a statement built once.
+    with archive.read_rows() as conn:
+        row = conn.execute(_SESSION_USER, {"key": key}).first()
+    if row is None:
+        return None
+    info = _info(row)
+    created, seen, csrf = utc(row.s_created), utc(row.s_seen), row.s_csrf
     idle = dt.timedelta(minutes=policy.idle_minutes)
     absolute = dt.timedelta(hours=policy.absolute_hours)
     if not info.active or t - seen > idle or t - created > absolute:
@@ -502,22 +516,27 @@ def revoke_token(archive: Archive, token_id: int) -> TokenInfo:
         return _token_info(tok, user_name)
 
 
+_TOKEN_USER = (
+    select(
+        ApiToken.expires_at.label("t_expires"), ApiToken.last_used_at.label("t_used"),
+        *_USER_COLUMNS,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("key"), ApiToken.revoked_at.is_(None))
+)  # fmt: skip
+
+
 def token_principal(archive: Archive, raw: str) -> Principal | None:
     """The user of a valid token (not revoked, not expired, user active), or None."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 128:
         return None
     key = _digest(raw)
     t = now()
-    with archive.reading() as s:
-        row = s.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == key, ApiToken.revoked_at.is_(None))
-        ).first()
-        if row is None:
-            return None
-        tok, u = row
-        info, expires, used = _info(u), utc(tok.expires_at), tok.last_used_at
+    with archive.read_rows() as conn:
+        row = conn.execute(_TOKEN_USER, {"key": key}).first()
+    if row is None:
+        return None
+    info, expires, used = _info(row), utc(row.t_expires), row.t_used
     if not info.active or t >= expires:
         return None
     if used is None or t - utc(used) > TOUCH_EVERY:

@@ -233,6 +233,12 @@ class Recorder:
         self._start = threading.Lock()
 
     def record(self, event: Event) -> int:
+        """Append the event; returns its sequence number once it is committed."""
+        return self.submit(event).result()
+
+    def submit(self, event: Event) -> Future[int]:
+        """Queue the event; the future is done (its sequence number) once it is committed, or
+        failed with the reason it could not be. An async caller awaits it without a thread."""
         done: Future[int] = Future()
         self._queue.put((event, done))
         if self._thread is None:
@@ -242,7 +248,7 @@ class Recorder:
                         target=self._run, name="sohoa-audit", daemon=True
                     )
                     self._thread.start()
-        return done.result()
+        return done
 
     def close(self) -> None:
         """Stop the writer thread once the events queued before are written."""

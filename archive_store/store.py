@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import BindParameter, Connection, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -625,27 +625,51 @@ def clear_jobs(archive: Archive, job_ids: Iterable[int]) -> None:
 
 def access_levels(archive: Archive, doc_ids: Iterable[int]) -> dict[int, AccessLevel]:
     """Each existing document's access level now, corrections winning; absent ones left out."""
+    with archive.read_rows() as conn:
+        return _levels(conn, doc_ids)
+
+
+# The queries every search and document request runs, built once (building a statement costs
+# more than running it).
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_LEVELS = select(Document.id, Document.access_level).where(Document.id.in_(_IDS))
+_MARKS = (
+    select(Correction.document_id, Correction.value)
+    .where(Correction.document_id.in_(_IDS), Correction.field == "do_mat")
+    .order_by(Correction.id)
+)
+_PENDING = select(IndexJob.document_id).distinct()
+_PLACES = (
+    select(DocumentPage.document_id, DocumentPage.source_path, DocumentPage.source_page)
+    .join(
+        Page,
+        (Page.sha256 == DocumentPage.sha256) & (Page.source_page == DocumentPage.source_page),
+    )
+    .where(DocumentPage.document_id.in_(_IDS))
+    .order_by(DocumentPage.document_id, DocumentPage.ordinal)
+)
+
+
+def _levels(conn: Connection, doc_ids: Iterable[int]) -> dict[int, AccessLevel]:
     ids = sorted(set(doc_ids))
     out: dict[int, AccessLevel] = {}
-    with archive.reading() as s:
-        for start in range(0, len(ids), IN_CHUNK):
-            part = ids[start : start + IN_CHUNK]
-            stored: dict[int, int] = {
-                doc_id: level
-                for doc_id, level in s.execute(
-                    select(Document.id, Document.access_level).where(Document.id.in_(part))
-                )
-            }
-            marks: dict[int, dict[str, str | None]] = {}
-            for doc_id, value in s.execute(
-                select(Correction.document_id, Correction.value)
-                .where(Correction.document_id.in_(part), Correction.field == "do_mat")
-                .order_by(Correction.id)
-            ):
-                marks[doc_id] = {"do_mat": value}  # the latest correction wins
-            for doc_id, level in stored.items():
-                out[doc_id] = effective_level(level, marks.get(doc_id, {}))
+    for start in range(0, len(ids), IN_CHUNK):
+        part = {"ids": ids[start : start + IN_CHUNK]}
+        stored: dict[int, int] = {d: level for d, level in conn.execute(_LEVELS, part)}
+        marks: dict[int, dict[str, str | None]] = {}
+        for doc_id, value in conn.execute(_MARKS, part):
+            marks[doc_id] = {"do_mat": value}  # the latest correction wins
+        for doc_id, level in stored.items():
+            out[doc_id] = effective_level(level, marks.get(doc_id, {}))
     return out
+
+
+def _hidden(conn: Connection, clearance: int) -> set[int]:
+    pending = set(conn.execute(_PENDING).scalars())
+    if not pending:
+        return set()
+    levels = _levels(conn, pending)
+    return {d for d in pending if d not in levels or levels[d] > clearance}
 
 
 def hidden_while_pending(archive: Archive, clearance: int) -> set[int]:
@@ -654,16 +678,37 @@ def hidden_while_pending(archive: Archive, clearance: int) -> set[int]:
     The index may still hold their old entries (public, or existing): searches exclude them
     inside the engine query until the job is applied.
     """
-    pending = set(pending_jobs(archive).doc_ids)
-    if not pending:
-        return set()
-    levels = access_levels(archive, pending)
-    return {d for d in pending if d not in levels or levels[d] > clearance}
+    with archive.read_rows() as conn:
+        return _hidden(conn, clearance)
 
 
 def visible(archive: Archive, doc_ids: Iterable[int], clearance: int) -> set[int]:
     """Those of these documents that exist and that `clearance` may see, per the store now."""
     return {d for d, level in access_levels(archive, doc_ids).items() if level <= clearance}
+
+
+@dataclasses.dataclass(frozen=True)
+class HitCheck:
+    """What the store says now of a search's hits, read in one transaction."""
+
+    visible: set[int]
+    """The hits that exist and that the clearance may see."""
+    hidden: set[int]
+    """Documents with a pending job that the clearance may not see (hidden_while_pending)."""
+    places: dict[int, list[tuple[str, int]]]
+    """Where each visible hit's pages lie (page_places), when asked for."""
+
+
+def check_hits(
+    archive: Archive, doc_ids: Sequence[int], clearance: int, *, places: bool = False
+) -> HitCheck:
+    """The store's word on a search's hits: which it may show, which pending jobs hide now,
+    and (`places`) where the visible hits' pages lie; one read, so they agree."""
+    with archive.read_rows() as conn:
+        seen = {d for d, level in _levels(conn, doc_ids).items() if level <= clearance}
+        hidden = _hidden(conn, clearance)
+        shown = [d for d in doc_ids if d in seen]
+        return HitCheck(seen, hidden, _places(conn, shown) if places else {})
 
 
 def document(archive: Archive, doc_id: int, *, with_pages: bool = True) -> DocumentRecord:
@@ -692,24 +737,66 @@ def iter_documents(
         last = records[-1].id
 
 
+@dataclasses.dataclass(frozen=True)
+class PageAt:
+    """A document's access level now and its `number`-th stored page (None past the end)."""
+
+    access: AccessLevel
+    page: PageRef | None
+    pages: int
+    """How many stored pages the document has (counted only when `page` is None)."""
+
+
+_NTH_PAGE = (
+    select(DocumentPage.sha256, DocumentPage.source_page, DocumentPage.source_path)
+    .join(
+        Page,
+        (Page.sha256 == DocumentPage.sha256) & (Page.source_page == DocumentPage.source_page),
+    )
+    .where(DocumentPage.document_id == bindparam("doc"))
+    .order_by(DocumentPage.ordinal)
+    .offset(bindparam("skip"))
+    .limit(1)
+)
+_PAGE_COUNT = (
+    select(func.count())
+    .select_from(DocumentPage)
+    .join(
+        Page,
+        (Page.sha256 == DocumentPage.sha256) & (Page.source_page == DocumentPage.source_page),
+    )
+    .where(DocumentPage.document_id == bindparam("doc"))
+)
+
+
+def page_at(archive: Archive, doc_id: int, number: int) -> PageAt | None:
+    """The document's current access level (corrections winning) and its `number`-th stored
+    page (1-based, as `show` counts them), in one read; None if there is no such document."""
+    with archive.read_rows() as conn:
+        level = _levels(conn, [doc_id]).get(doc_id)
+        if level is None:
+            return None
+        row = conn.execute(_NTH_PAGE, {"doc": doc_id, "skip": number - 1}).first()
+        if row is not None:
+            return PageAt(level, PageRef(row.sha256, row.source_page, row.source_path), 0)
+        return PageAt(level, None, int(conn.execute(_PAGE_COUNT, {"doc": doc_id}).scalar() or 0))
+
+
 def page_places(archive: Archive, doc_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
     """For each document, where its pages 1, 2, ... lie: (scanned file, page within it)."""
+    if not doc_ids:
+        return {}
+    with archive.read_rows() as conn:
+        return _places(conn, doc_ids)
+
+
+def _places(conn: Connection, doc_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
     places: dict[int, list[tuple[str, int]]] = {d: [] for d in doc_ids}
     if not places:
         return places
-    with archive.reading() as s:
-        rows = s.execute(
-            select(DocumentPage.document_id, DocumentPage.source_path, DocumentPage.source_page)
-            .join(
-                Page,
-                (Page.sha256 == DocumentPage.sha256)
-                & (Page.source_page == DocumentPage.source_page),
-            )
-            .where(DocumentPage.document_id.in_(list(places)))
-            .order_by(DocumentPage.document_id, DocumentPage.ordinal)
-        )
-        for doc_id, path, page in rows:
-            places[doc_id].append((path, page))
+    rows = conn.execute(_PLACES, {"ids": list(places)})
+    for doc_id, path, page in rows:
+        places[doc_id].append((path, page))
     return places
 
 

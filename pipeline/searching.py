@@ -12,7 +12,12 @@ closed.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Protocol
 
 from archive_store import store
 from archive_store.db import Archive
@@ -29,6 +34,23 @@ SYNC_EVERY = 1.0
 process holds the index writer, a server does not pay for a failed attempt on every search."""
 
 _last_sync = -SYNC_EVERY
+
+Places = dict[int, list[tuple[str, int]]]
+
+
+@dataclass(frozen=True)
+class Found:
+    results: SearchResults
+    places: Places
+    """Where each hit's pages lie (store.page_places), when asked for; else empty."""
+
+
+class KeepingIndex(Protocol):
+    """An index kept open by a server, which also keeps recent answers (web.security)."""
+
+    def search(self, query: str, **options: object) -> SearchResults: ...
+
+    def kept(self, query: str, **options: object) -> SearchResults | None: ...
 
 
 def search(
@@ -47,37 +69,107 @@ def search(
 
     `backend`: an index kept open by a long-lived caller (a server); else it is opened here.
     """
-    # Pending jobs are applied first when the index is free; a busy index is not waited for.
-    global _last_sync
-    if time.monotonic() - _last_sync >= SYNC_EVERY:
-        _last_sync = time.monotonic()
+    return find(
+        archive, query, clearance=clearance, limit=limit, sort=sort, engine=engine,
+        facets=facets, pages_per_hit=pages_per_hit, backend=backend,
+    ).results  # fmt: skip
+
+
+def find(
+    archive: Archive,
+    query: str,
+    *,
+    clearance: int = 0,
+    limit: int = 10,
+    sort: str | None = None,
+    engine: str | None = None,
+    facets: bool = True,
+    pages_per_hit: int = 3,
+    backend: SearchBackend | None = None,
+    places: bool = False,
+) -> Found:
+    """`search`, and (`places`) where the hits' pages lie, read with the last check."""
+    if _sync_due():
+        # Pending jobs are applied first when the index is free; a busy one is not waited for.
         indexing.sync(archive, wait=0.0)
     own = backend is None
     if backend is None:
         backend = open_index(archive.index_dir, engine)
-    refused: set[int] = set()
+    options = {"clearance": clearance, "limit": limit, "sort": sort, "facets": facets,
+               "pages_per_hit": pages_per_hit}  # fmt: skip
+    checks = _checked(archive, clearance, places)
     try:
-        for _ in range(ATTEMPTS):
-            hidden = store.hidden_while_pending(archive, clearance)
-            results = backend.search(
-                query,
-                clearance=clearance,
-                limit=limit,
-                sort=sort,
-                facets=facets,
-                pages_per_hit=pages_per_hit,
-                exclude=hidden | refused,
-            )
-            ids = {hit.doc_id for hit in results.hits}
-            wrong = ids - store.visible(archive, ids, clearance)
-            # A job committed while the search ran may hide more: run again to be sure.
-            late = store.hidden_while_pending(archive, clearance) - hidden
-            if not wrong and not late:
-                return results
-            refused |= wrong
+        exclude = next(checks)
+        while True:
+            exclude = checks.send(backend.search(query, **options, exclude=exclude))  # type: ignore[arg-type]
+    except StopIteration as done:
+        found: Found = done.value
+        return found
     finally:
         if own:
             backend.close()
+
+
+async def find_async(
+    archive: Archive,
+    query: str,
+    index: KeepingIndex,
+    *,
+    clearance: int = 0,
+    limit: int = 10,
+    sort: str | None = None,
+    facets: bool = True,
+    pages_per_hit: int = 3,
+    places: bool = False,
+) -> Found:
+    """`find` for a server's event loop: the store's checks (small reads) and a kept answer
+    run on the loop; the engine, which releases the GIL while it searches, and the outbox
+    run in a thread. The same checks as `find`, from the same code."""
+    if _sync_due():
+        await asyncio.to_thread(indexing.sync, archive, wait=0.0)
+    options = {"clearance": clearance, "limit": limit, "sort": sort, "facets": facets,
+               "pages_per_hit": pages_per_hit}  # fmt: skip
+    checks = _checked(archive, clearance, places)
+    try:
+        exclude = next(checks)
+        while True:
+            results = index.kept(query, **options, exclude=exclude)
+            if results is None:
+                run = functools.partial(index.search, query, **options, exclude=exclude)
+                results = await asyncio.to_thread(run)
+            exclude = checks.send(results)
+    except StopIteration as done:
+        found: Found = done.value
+        return found
+
+
+def _sync_due() -> bool:
+    global _last_sync
+    if time.monotonic() - _last_sync < SYNC_EVERY:
+        return False
+    _last_sync = time.monotonic()
+    return True
+
+
+def _checked(
+    archive: Archive, clearance: int, places: bool
+) -> Generator[set[int], SearchResults, Found]:
+    """The store's checks around the engine's searches, apart from how the engine is run:
+    yields the documents the next search must exclude, is sent its results, and returns
+    them once the store agrees with every hit."""
+    hidden = store.hidden_while_pending(archive, clearance)
+    refused: set[int] = set()
+    for _ in range(ATTEMPTS):
+        results = yield hidden | refused
+        ids = [hit.doc_id for hit in results.hits]
+        check = store.check_hits(archive, ids, clearance, places=places)
+        wrong = set(ids) - check.visible
+        # A job committed while the search ran may hide more: run again to be sure.
+        late = check.hidden - hidden
+        if not wrong and not late:
+            return Found(results, check.places)
+        refused |= wrong
+        hidden = check.hidden
     raise ArchiveError(
         vi="Chỉ mục tìm kiếm lệch với kho nên kết quả không được hiện. "
         "Chạy `sohoa reindex` rồi tìm lại.",

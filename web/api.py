@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import hashlib
 import json
 import tempfile
+from email.utils import formatdate
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,10 +26,10 @@ from pipeline import batches, signatures
 from pipeline.documents import effective_access
 from pipeline.views import corrected_view, full_view, search_view
 from sohoa.access import AccessLevel, parse_level
-from sohoa.errors import NotFound
+from sohoa.errors import ArchiveError, NotFound
 from sohoa.i18n import t
 from web import images
-from web.security import Context, context, no_document, note, principal, requires
+from web.security import Context, context, no_document, note, noted, principal, requires
 
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
@@ -95,7 +98,7 @@ class Json(JSONResponse):
 
 
 @router.get("/search", tags=["search"], response_model=None)
-def search(
+async def search(
     request: Request,
     ctx: Ctx,
     who: Researcher,
@@ -105,16 +108,14 @@ def search(
     facets: bool = True,
 ) -> Json:
     """Full-text and metadata search (the CLI's `search --json`), only what the user may see."""
-    from pipeline.searching import search as run_search
+    from pipeline.searching import find_async
 
-    results = run_search(
-        ctx.archive, q, clearance=int(who.user.clearance), limit=limit,
-        sort=None if sort == "relevance" else sort, facets=facets,
-        backend=ctx.index,
+    found = await find_async(
+        ctx.archive, q, ctx.index, clearance=int(who.user.clearance), limit=limit,
+        sort=None if sort == "relevance" else sort, facets=facets, places=True,
     )  # fmt: skip
-    places = store.page_places(ctx.archive, [h.doc_id for h in results.hits])
-    note(request, ctx, who, "search", detail={"query": q, "total": results.total})
-    return Json(search_view(results, places))
+    await noted(request, ctx, who, "search", detail={"query": q, "total": found.results.total})
+    return Json(search_view(found.results, found.places))
 
 
 # -- documents ------------------------------------------------------------------------------
@@ -224,18 +225,57 @@ def words(request: Request, ctx: Ctx, who: Researcher, doc_id: DocId, page: Page
 @router.get(
     "/documents/{doc_id}/pages/{page}/image",
     tags=["documents"],
-    response_class=FileResponse,
+    response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}, "description": "The page's use copy"}},
 )
-def page_image(
+async def page_image(
     request: Request, ctx: Ctx, who: Researcher, doc_id: DocId, page: PageNo
-) -> FileResponse:
+) -> Response:
     """The page's use copy (JPEG, upright and level, reading resolution), never the original."""
-    record = _record(request, ctx, who, doc_id, "page_image", with_pages=False)
-    p = _page(ctx, record, page)
-    path = images.use_copy(ctx.archive, p.sha256, p.source_page, ctx.settings.reading_edge)
-    note(request, ctx, who, "page_image", document_id=doc_id, detail={"page": page})
-    return WholeFile(path, media_type="image/jpeg")
+    p = await _visible_page(request, ctx, who, doc_id, page, "page_image")
+    path = images.copy_path(ctx.archive, p.sha256, p.source_page)
+    if not path.is_file():  # made once, in a thread: it decodes and scales the scan
+        edge = ctx.settings.reading_edge
+        path = await asyncio.to_thread(images.use_copy, ctx.archive, p.sha256, p.source_page, edge)
+    await noted(request, ctx, who, "page_image", document_id=doc_id, detail={"page": page})
+    return file_bytes(path, "image/jpeg")
+
+
+async def _visible_page(
+    request: Request, ctx: Context, who: Principal, doc_id: int, number: int, action: str
+) -> PageRef:
+    """`_record` then `_page` for a handler on the event loop, in one small read: the page if
+    the user may see its document now, else 404 like an absent one, the refusal recorded."""
+    at = store.page_at(ctx.archive, doc_id, number)
+    if at is None or at.access > who.user.clearance:
+        outcome = "missing" if at is None else "denied"
+        await noted(request, ctx, who, action, outcome, document_id=doc_id)
+        raise no_document(doc_id)
+    if at.page is None:
+        raise HTTPException(
+            404,
+            t(
+                f"Văn bản {doc_id} có {at.pages} trang, không có trang {number}.",
+                f"Document {doc_id} has {at.pages} pages, not page {number}.",
+            ),
+        )
+    return at.page
+
+
+def file_bytes(path: Path, media_type: str) -> Response:
+    """A small file (a use copy, a thumbnail: a few hundred KB) read whole and sent at once,
+    with the validators FileResponse gives, without its hand-overs to threads."""
+    try:
+        st = path.stat()
+        body = path.read_bytes()
+    except OSError as exc:
+        raise ArchiveError(
+            vi=f"Không đọc được {path.name} trong kho: {exc.strerror}. Chạy `sohoa fixity`.",
+            en=f"Cannot read {path.name} in the archive: {exc.strerror}. Run `sohoa fixity`.",
+        ) from exc
+    tag = hashlib.md5(f"{st.st_mtime}-{st.st_size}".encode(), usedforsecurity=False).hexdigest()
+    headers = {"etag": f'"{tag}"', "last-modified": formatdate(st.st_mtime, usegmt=True)}
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @router.get(

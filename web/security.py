@@ -9,6 +9,7 @@ a document the user may not see is answered like one that does not exist (404).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import threading
@@ -19,7 +20,6 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
-from starlette.concurrency import run_in_threadpool
 
 from archive_store import accounts, audit, store
 from archive_store.accounts import Principal, Role
@@ -67,6 +67,9 @@ class SharedIndex:
             self._free.put(backend)
 
     def _take(self) -> SearchBackend:
+        return self._take_now() or self._free.get()
+
+    def _take_now(self) -> SearchBackend | None:
         try:
             return self._free.get_nowait()
         except queue.Empty:
@@ -77,7 +80,20 @@ class SharedIndex:
                 self.engine = backend.engine
                 self._opened.append(backend)
                 return backend
-        return self._free.get()
+        return None
+
+    def kept(self, query: str, **options: object) -> SearchResults | None:
+        """The kept answer to this search, if there is one, found without waiting (for the
+        event loop): None when none is kept or every backend is busy; then `search`."""
+        if not self.cache.size:
+            return None
+        backend = self._take_now()
+        if backend is None:
+            return None
+        try:
+            return self.cache.get(key_of(backend.stamp(), query, options))
+        finally:
+            self._free.put(backend)
 
     def search(self, query: str, **options: object) -> SearchResults:
         with self._backend() as backend:
@@ -166,8 +182,12 @@ def refuse_csrf() -> HTTPException:
     )
 
 
-def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Principal:
-    """The signed-in user of the request, or 401; CSRF checked on session writes."""
+async def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Principal:
+    """The signed-in user of the request, or 401; CSRF checked on session writes.
+
+    Run on the event loop, not in a thread: one indexed read of the store's own disk
+    (`Archive.read_rows`), cheaper than the hand-over to a thread and back.
+    """
     who: Principal | None = None
     auth = request.headers.get("authorization", "")
     if auth[:7].lower() == "bearer ":
@@ -183,7 +203,7 @@ def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Pr
             who, request.headers.get(CSRF_HEADER)
         )
         if not ok:
-            note(request, ctx, who, "csrf", "denied", detail={"path": request.url.path})
+            await noted(request, ctx, who, "csrf", "denied", detail={"path": request.url.path})
             raise refuse_csrf()
     request.state.principal = who
     return who
@@ -198,9 +218,7 @@ def requires(role: Role) -> Callable[..., Awaitable[Principal]]:
         ctx: Annotated[Context, Depends(context)],
     ) -> Principal:
         if who.user.role < role:
-            await run_in_threadpool(
-                note, request, ctx, who, "role", "denied", detail={"path": request.url.path}
-            )
+            await noted(request, ctx, who, "role", "denied", detail={"path": request.url.path})
             raise HTTPException(
                 403,
                 t(
@@ -226,16 +244,43 @@ def note(
 ) -> None:
     """Append to the audit trail: who, when, from where, with what outcome (committed before
     the answer goes out)."""
-    ctx.recorder.record(
-        audit.Event(
-            action=action,
-            user=user if user is not None else (who.user.name if who else ""),
-            outcome=outcome,
-            document_id=document_id,
-            client=client_of(request),
-            user_agent=agent_of(request),
-            detail={**(detail or {}), **({"via": who.via} if who else {})},
-        ),
+    event = _event(request, who, action, outcome, document_id, detail, user)
+    ctx.recorder.record(event)
+
+
+async def noted(
+    request: Request,
+    ctx: Context,
+    who: Principal | None,
+    action: str,
+    outcome: str = "ok",
+    *,
+    document_id: int | None = None,
+    detail: dict | None = None,
+    user: str | None = None,
+) -> None:
+    """`note` for a handler on the event loop: waits for the commit without holding a thread."""
+    event = _event(request, who, action, outcome, document_id, detail, user)
+    await asyncio.wrap_future(ctx.recorder.submit(event))
+
+
+def _event(
+    request: Request,
+    who: Principal | None,
+    action: str,
+    outcome: str,
+    document_id: int | None,
+    detail: dict | None,
+    user: str | None,
+) -> audit.Event:
+    return audit.Event(
+        action=action,
+        user=user if user is not None else (who.user.name if who else ""),
+        outcome=outcome,
+        document_id=document_id,
+        client=client_of(request),
+        user_agent=agent_of(request),
+        detail={**(detail or {}), **({"via": who.via} if who else {})},
     )
 
 

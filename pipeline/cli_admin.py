@@ -9,23 +9,32 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from archive_store import accounts, audit
-from archive_store.accounts import Role, parse_role
 from pipeline.cli_common import _print_json, archive_options, open_archive
 from pipeline.cli_help import bilingual, command, group, option
 from sohoa.access import AccessLevel, parse_level
 from sohoa.errors import ExitCode, SohoaError
 from sohoa.i18n import t
 
+if TYPE_CHECKING:
+    from archive_store import accounts
+    from archive_store.accounts import Role
+
+# The store is imported by each command that opens it, not when `sohoa` starts (cli_common).
+
 
 def _note(archive: object, action: str, detail: dict) -> None:
+    from archive_store import audit
+
     audit.record_local(archive, action, detail=detail)  # type: ignore[arg-type]
 
 
 def _role(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Role | None:
+    from archive_store.accounts import parse_role
+
     if value is None:
         return None
     try:
@@ -119,6 +128,7 @@ def serve(
 
     import uvicorn
 
+    from archive_store import accounts
     from web.app import create_app
     from web.settings import ServerSettings
 
@@ -199,6 +209,8 @@ def user_add(
 
     Example: echo 'mat-khau-rat-dai' | sohoa user add an --role researcher --password-stdin
     """
+    from archive_store import accounts
+
     archive = open_archive(archive_dir, create=True)
     info = accounts.add_user(archive, name, full_name, role, clearance, _password(password_stdin))
     _note(archive, "user_add", {"name": name, "role": role.name, "clearance": clearance.slug})
@@ -225,6 +237,8 @@ def user_list(archive_dir: Path, as_json: bool) -> None:
 
     Example: sohoa user list --json
     """
+    from archive_store import accounts
+
     found = accounts.users(open_archive(archive_dir))
     if as_json:
         _print_json([u.as_json() for u in found])
@@ -257,6 +271,8 @@ def user_set(
 
     Example: sohoa user set lan --clearance toi-mat
     """
+    from archive_store import accounts
+
     archive = open_archive(archive_dir)
     info = accounts.set_user(
         archive, name, full_name=full_name, role=role, clearance=clearance, active=active
@@ -283,6 +299,8 @@ def user_disable(archive_dir: Path, as_json: bool, name: str) -> None:
 
     Example: sohoa user disable an
     """
+    from archive_store import accounts
+
     archive = open_archive(archive_dir)
     info = accounts.set_user(archive, name, active=False)
     _note(archive, "user_set", {"name": name, "changed": ["active"]})
@@ -303,6 +321,8 @@ def user_passwd(archive_dir: Path, as_json: bool, name: str, password_stdin: boo
 
     Example: sohoa user passwd lan
     """
+    from archive_store import accounts
+
     archive = open_archive(archive_dir)
     info = accounts.set_user(archive, name, password=_password(password_stdin))
     _note(archive, "user_set", {"name": name, "changed": ["password"]})
@@ -340,6 +360,8 @@ def token_add(archive_dir: Path, as_json: bool, user_name: str, name: str, days:
 
     Example: sohoa token add lgsp-bot --name lgsp --days 90
     """
+    from archive_store import accounts
+
     archive = open_archive(archive_dir)
     raw, info = accounts.add_token(archive, user_name, name, days)
     _note(archive, "token_add", {"id": info.id, "user": user_name, "name": info.name})
@@ -370,6 +392,8 @@ def token_list(archive_dir: Path, as_json: bool, user_name: str | None) -> None:
 
     Example: sohoa token list --user lgsp-bot
     """
+    from archive_store import accounts
+
     found = accounts.tokens(open_archive(archive_dir), user_name)
     if as_json:
         _print_json([x.as_json() for x in found])
@@ -396,6 +420,8 @@ def token_revoke(archive_dir: Path, as_json: bool, token_id: int) -> None:
 
     Example: sohoa token revoke 3
     """
+    from archive_store import accounts
+
     archive = open_archive(archive_dir)
     info = accounts.revoke_token(archive, token_id)
     _note(archive, "token_revoke", {"id": token_id, "user": info.user_name})
@@ -430,6 +456,8 @@ def audit_verify(archive_dir: Path, as_json: bool) -> None:
 
     Example: sohoa audit verify
     """
+    from archive_store import audit
+
     check = audit.verify(open_archive(archive_dir))
     if as_json:
         _print_json(check.as_json())
@@ -468,6 +496,8 @@ def audit_show(
 
     Example: sohoa audit show --document 3 --json
     """
+    from archive_store import accounts, audit
+
     start = since.replace(tzinfo=dt.UTC) if since else None
     found = list(audit.entries(open_archive(archive_dir), user=user_name, since=start,
                                document_id=document_id, limit=limit))  # fmt: skip

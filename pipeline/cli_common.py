@@ -12,17 +12,20 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from archive_store import audit
-from archive_store.db import Archive, default_archive_dir
 from pipeline.cli_help import bilingual, option
 from sohoa.access import AccessLevel, parse_level
 from sohoa.errors import AccessDenied, ArchiveError, ExitCode, NotFound, SohoaError
 from sohoa.i18n import t
+
+if TYPE_CHECKING:
+    from archive_store.db import Archive
+
+# The store (SQLAlchemy) is imported by the commands that open it, not when `sohoa` starts:
+# `sohoa ingest` starts its OCR workers first, and `--help` needs none of it.
 
 __all__ = [
     "_print_json",
@@ -36,6 +39,8 @@ __all__ = [
 
 def open_archive(archive_dir: Path, *, create: bool = False) -> Archive:
     """The archive for this command, closed when the command ends."""
+    from archive_store.db import Archive
+
     archive = Archive(archive_dir, create=create)
     click.get_current_context().call_on_close(archive.close)
     return archive
@@ -75,8 +80,12 @@ def archive_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     )
     @functools.wraps(fn)
     def wrapper(archive_dir: Path | None, as_json: bool, verbose: bool, **kwargs: Any) -> Any:
+        if archive_dir is None:
+            from archive_store.db import default_archive_dir
+
+            archive_dir = default_archive_dir()
         try:
-            return fn(archive_dir=archive_dir or default_archive_dir(), as_json=as_json, **kwargs)
+            return fn(archive_dir=archive_dir, as_json=as_json, **kwargs)
         except SohoaError as exc:
             if verbose:
                 traceback.print_exc()
@@ -156,6 +165,10 @@ def audited(
 def _record(
     archive: Archive, action: str, outcome: str, document_id: int | None, detail: dict
 ) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from archive_store import audit
+
     try:
         audit.record_local(archive, action, outcome, document_id=document_id, detail=detail)
     except (ArchiveError, SQLAlchemyError, OSError) as exc:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from archive_store.db import Archive
 from pipeline import keep_text
 from pipeline.cli_common import archive_options, audited, emit, open_archive
 from pipeline.cli_help import command
 from sohoa.access import AccessLevel
 from sohoa.errors import ExitCode
 from sohoa.i18n import t
+
+if TYPE_CHECKING:
+    from archive_store.db import Archive
 
 
 def export_package(

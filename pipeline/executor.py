@@ -103,10 +103,7 @@ class ProcessExecutor:
             raise ValueError("workers must be at least 1")
         self.workers = workers
         self.max_in_flight = workers * in_flight_per_worker
-        # forkserver: workers never inherit the parent's database connections or index threads.
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(fork_server_preload(preload))
-        forkserver.ensure_running()
+        self._context = _fork_server(preload)
 
     def __repr__(self) -> str:
         return f"ProcessExecutor(workers={self.workers})"
@@ -251,6 +248,23 @@ def _worker_died() -> InputError:
         en="The OCR worker died while reading this page (possibly out of memory). "
         "Run again with fewer --workers; if it fails again, rescan the page.",
     )
+
+
+def _fork_server(preload: Sequence[str]) -> multiprocessing.context.BaseContext:
+    """The forkserver context, its server started (unless it runs already)."""
+    # forkserver: workers never inherit the parent's database connections or index threads.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(fork_server_preload(preload))
+    forkserver.ensure_running()
+    return context
+
+
+def start_early(workers: int, scheduler: str | None = None) -> None:
+    """Start the workers' fork server now when `make_executor` will make a process pool, so
+    that its imports and model loading (~1 s) run beside the caller's own start-up instead of
+    after it; the pool finds it running."""
+    if scheduler is None and workers > 1:
+        _fork_server(WORKER_PRELOAD)
 
 
 def make_executor(workers: int, scheduler: str | None = None) -> Executor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -50,3 +51,15 @@ def test_workers_start_with_the_models_and_read_as_this_process(tmp_path: Path) 
 
 def _loaded_then_read(path: Path) -> tuple[tuple[bool, bool], PageResult]:
     return models_loaded(0), ocr_page(path, 0)
+
+
+def test_the_command_line_and_the_workers_code_load_without_the_store() -> None:
+    # `sohoa ingest` starts the workers' fork server before it imports the store, the cut and
+    # the index; the server imports the command line (workers run the main script again) and
+    # the page task's code, neither of which needs them.
+    heavy = ("sqlalchemy", "archive_store.db", "indexer.backend", "pipeline.run")
+    for module in ("pipeline.cli", "pipeline.reading"):
+        code = f"import sys, {module}; print([m for m in {heavy!r} if m in sys.modules])"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "[]", module

@@ -11,6 +11,7 @@ store keep one chain.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import getpass
 import hashlib
 import json
@@ -19,6 +20,7 @@ import queue
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, text
@@ -231,6 +233,7 @@ class Recorder:
         self._queue: queue.SimpleQueue[tuple[Event, Future[int]]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
+        self._lock: int | None = None
 
     def record(self, event: Event) -> int:
         """Append the event; returns its sequence number once it is committed."""
@@ -257,7 +260,36 @@ class Recorder:
             self._thread.join()
             self._thread = None
 
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """On SQLite, the server processes' writers take turns on a file lock before they take
+        the database's: one waiting in the kernel is woken the moment the other's commit ends,
+        where SQLite's busy handler sleeps 1, 2, 5, 10, ... ms between tries (a busy server's
+        second process waited up to 1.4 s, each search waiting with it). PostgreSQL queues
+        the writers itself (the advisory lock in append_all_in)."""
+        if self._lock is None:
+            yield
+            return
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+
     def _run(self) -> None:
+        if self._archive.engine.url.get_backend_name() == "sqlite":
+            try:
+                self._lock = os.open(self._archive.root / ".audit.lock", os.O_RDWR | os.O_CREAT)
+            except OSError:  # a folder that cannot be written: the database's lock alone
+                self._lock = None
+        try:
+            self._write_batches()
+        finally:
+            if self._lock is not None:
+                os.close(self._lock)
+                self._lock = None
+
+    def _write_batches(self) -> None:
         while True:
             first = self._queue.get()
             if first is _STOP:
@@ -274,7 +306,7 @@ class Recorder:
                     break
                 batch.append(item)
             try:
-                with self._archive.session() as s:
+                with self._turn(), self._archive.session() as s:
                     seqs = append_all_in(s, [event for event, _ in batch])
             except BaseException as exc:  # the callers fail closed: nothing shown unrecorded
                 for _, done in batch:

@@ -14,6 +14,11 @@ and the CPU seconds of all its processes (the ingest's fork server and workers i
 process adopts them as Linux's child subreaper and waits for them): it moves with the load
 too, but less than wall time, so compare runs made at the same load.
 
+Each ingest run also prints its timeline (seconds from its start): the batch row (start-up
+done), triage done (the first pages go to the workers), the first and last page stored, the
+cut done, and the end; it comes from what the run left in the store, and the load moves it
+less than the total.
+
 With --dask it also starts a local Dask scheduler and N single-threaded workers (start-up not
 timed: a cluster is long-lived) and times `sohoa ingest --scheduler` on the same pages, to show
 what the cluster executor costs against the local process pool.
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import datetime as dt
 import json
 import os
 import resource
@@ -48,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archive_store.db import Archive  # noqa: E402
-from archive_store.models import Page  # noqa: E402
+from archive_store.models import Batch, Page  # noqa: E402
 from scripts.synth import party_document, render_page  # noqa: E402
 
 
@@ -191,24 +197,67 @@ def measured(run: Callable[[], float]) -> dict[str, float]:
     return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "load": os.getloadavg()[0]}
 
 
+def timeline(archive_dir: Path, started: float, wall: float) -> dict[str, float]:
+    """When an ingest run reached each stage, in seconds from its start, from what it left in
+    the store: the batch row (start-up done: imports, checks, the workers' fork server
+    started), the last original kept (triage done: the first pages go to the workers), the
+    first and the last page stored (results back), the batch finished (the cut done), and
+    the command's end (the index). The load moves these less than the total."""
+    archive = Archive(archive_dir, create=False)
+    with archive.session() as s:
+        batch = s.scalars(select(Batch)).one()
+        first = s.scalar(select(func.min(Page.created_at)))
+        last = s.scalar(select(func.max(Page.created_at)))
+    archive.close()
+    kept = max((f.stat().st_ctime for f in (archive_dir / "blobs").rglob("*") if f.is_file()),
+               default=started)  # fmt: skip
+
+    def since(when: dt.datetime | None) -> float:
+        if when is None:
+            return float("nan")
+        when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+        return round(when.timestamp() - started, 2)
+
+    return {
+        "batch": since(batch.created_at),
+        "triaged": round(kept - started, 2),
+        "first_page": since(first),
+        "last_page": since(last),
+        "cut": since(batch.finished_at),
+        "end": round(wall, 2),
+    }
+
+
 def rounds(pages: list[Path], tmp: Path, args: argparse.Namespace) -> dict[str, list[dict]]:
-    """Each side `args.rounds` times, in an order reversed every other round."""
+    """Each side `args.rounds` times, in an order reversed every other round; each ingest run
+    with its timeline."""
+    times: list[dict[str, float]] = []
+
+    def ingest(archive: Path, second_opinion: str = "on") -> float:
+        started = time.time()
+        wall = sohoa_ingest(tmp / "batch", _fresh(archive), args.workers, None, second_opinion)
+        times.append(timeline(archive, started, wall))
+        return wall
+
     sides: dict[str, Callable[[], float]] = {
         "raw": lambda: raw_tesseract(pages, args.workers, tmp / "raw"),
-        "on": lambda: sohoa_ingest(tmp / "batch", _fresh(tmp / "kho"), args.workers),
+        "on": lambda: ingest(tmp / "kho"),
     }
     if args.without_second_opinion:
-        sides["off"] = lambda: sohoa_ingest(
-            tmp / "batch", _fresh(tmp / "kho-alone"), args.workers, None, "off"
-        )
+        sides["off"] = lambda: ingest(tmp / "kho-alone", "off")
     runs: dict[str, list[dict]] = {name: [] for name in sides}
     for i in range(args.rounds):
         for name in list(sides) if i % 2 == 0 else reversed(sides):
+            times.clear()
             runs[name].append(measured(sides[name]))
+            if times:
+                runs[name][-1]["timeline_s"] = times[0]
             if not args.json:
                 r = runs[name][-1]
                 print(f"round {i + 1} {name:3s}: {r['wall_s']:6.2f} s, CPU {r['cpu_s']:6.2f} s,"
                       f" load {r['load']:.2f}", flush=True)  # fmt: skip
+                if times:
+                    print("    " + ", ".join(f"{k} {v:.2f}" for k, v in times[0].items()))
     return runs
 
 

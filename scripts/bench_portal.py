@@ -240,7 +240,13 @@ async def _signed_in(url: str, lean: bool) -> Client:
     async with httpx.AsyncClient(base_url=url, headers={"origin": url}, timeout=120) as c:
         r = await c.post("/api/v1/session", json={"name": "doc", "password": PASSWORD})
         r.raise_for_status()
-        return Client(url, r.cookies["sohoa_session"], lean)
+    client = Client(url, r.cookies["sohoa_session"], lean)
+    # Connected now, as people arrive one by one, not all in the same millisecond when the
+    # load starts (a burst the first worker to wake would accept whole).
+    status, _, _ = await client.get("/api/v1/session")
+    if status != 200:
+        raise SystemExit(f"GET /api/v1/session: HTTP {status}")
+    return client
 
 
 async def _clients(url: str, n: int, lean: bool = True) -> list[Client]:

@@ -60,10 +60,6 @@ def _password(from_stdin: bool) -> str:
     )
 
 
-class NoAdmin(SohoaError):
-    exit_code = ExitCode.usage
-
-
 ROLE = bilingual("Vai trò: researcher, clerk hoặc admin.", "Role: researcher, clerk or admin.")
 STDIN = bilingual("Đọc mật khẩu từ đầu vào chuẩn.", "Read the password from standard input.")
 
@@ -124,54 +120,21 @@ def serve(
 
     Example: sohoa serve --port 8000 --origin https://kho.example.vn
     """
-    import os
-
-    import uvicorn
-
-    from archive_store import accounts
-    from web.app import create_app
+    from archive_store.accounts import Policy
+    from web.server import require_admin
+    from web.server import serve as run
     from web.settings import ServerSettings
 
     archive = open_archive(archive_dir)
-    if not accounts.has_admin(archive):
-        raise NoAdmin(
-            vi="Chưa có quản trị viên nào. Tạo một người trước: "
-            "sohoa user add TÊN --role admin --clearance tuyet-mat",
-            en="There is no admin user. Make one first: "
-            "sohoa user add NAME --role admin --clearance tuyet-mat",
-        )
+    require_admin(archive)
     settings = ServerSettings(
         archive_dir=archive.root, host=host, port=port, origins=origins,
-        policy=accounts.Policy(idle_minutes=idle_minutes, absolute_hours=max_hours),
+        policy=Policy(idle_minutes=idle_minutes, absolute_hours=max_hours),
     )  # fmt: skip
-    options = {
-        "host": host, "port": port, "proxy_headers": True,
-        "forwarded_allow_ips": forwarded_allow_ips, "access_log": access_log,
-        "server_header": False, "log_level": "info",
-        # Longer than a proxy keeps idle upstream connections (nginx: 60 s), so the proxy,
-        # never the server, closes them: no request is sent on a connection being closed.
-        "timeout_keep_alive": 75,
-    }  # fmt: skip
     click.echo(t(f"sohoa phục vụ {archive.root} tại http://{host}:{port}",
                  f"sohoa serving {archive.root} at http://{host}:{port}"), err=True)  # fmt: skip
-    if workers > 1:
-        import socket
-
-        from uvicorn.supervisors import Multiprocess
-
-        os.environ.update(settings.to_env())
-        config = uvicorn.Config(
-            "web.app:app_from_env", factory=True, workers=workers,
-            timeout_worker_healthcheck=30,  # a busy worker is slow to answer, not dead
-            **options,  # type: ignore[arg-type]
-        )  # fmt: skip
-        sock = config.bind_socket()
-        # uvicorn.run(workers=N) shares a socket without TCP_NODELAY: every response on a
-        # kept-alive connection would then wait ~40 ms for the client's delayed ACK.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        Multiprocess(config, sockets=[sock]).run()
-    else:
-        uvicorn.run(create_app(settings, archive), **options)  # type: ignore[arg-type]
+    run(archive, settings, workers=workers, forwarded_allow_ips=forwarded_allow_ips,
+        access_log=access_log)  # fmt: skip
 
 
 @group()

@@ -185,8 +185,9 @@ def refuse_csrf() -> HTTPException:
 async def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Principal:
     """The signed-in user of the request, or 401; CSRF checked on session writes.
 
-    Run on the event loop, not in a thread: one indexed read of the store's own disk
-    (`Archive.read_rows`), cheaper than the hand-over to a thread and back.
+    Run on the event loop, not in a thread: one small indexed read (`Archive.read_rows`; on
+    SQLite from the page cache, on PostgreSQL one round trip) costs less than the hand-over
+    to a thread and back.
     """
     who: Principal | None = None
     auth = request.headers.get("authorization", "")

@@ -28,7 +28,6 @@ with contextlib.suppress(Exception):
 
 def _load() -> None:
     with contextlib.suppress(Exception):
-        check_tesseract("vie")  # runs the tesseract program twice, waiting on it
         # The blanks written by hand are read in the worker too, second opinion or not.
         get_recognizer("asterocr")
         get_recognizer("tesseract-digits")
@@ -43,6 +42,12 @@ def _before_fork() -> None:
     with contextlib.suppress(Exception):
         warm_up()  # the page model is kept per thread: loaded in the thread that forks
 
+
+# The tesseract program runs here, before the loading thread starts: the fork server's loop,
+# once the imports are done, reaps every child of the server that ends, and would take the
+# program's exit status from under the thread (a "waitpid returned unexpected pid" warning).
+with contextlib.suppress(Exception):
+    check_tesseract("vie")  # runs the program twice; the models' loaders then know tessdata
 
 # The models load beside the server's other imports (the CLI's), and are all loaded before the
 # first worker forks: a fork copies only the thread that forks.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import sys
 from contextlib import closing
@@ -14,6 +16,12 @@ from pipeline.cli_help import Group, Option, bilingual, option
 from sohoa.access import AccessLevel
 from sohoa.errors import ExitCode
 from sohoa.i18n import t
+
+# The interpreter's last garbage collection, as a command's process ends, walks every object
+# the store, the index and the OCR code made (~0.15 s of CPU at each exit here) only to find
+# them still in use; frozen, they are left to the process's end. What must be closed (the
+# archive, the index, files) is closed by the command itself, never left to the collector.
+atexit.register(gc.freeze)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

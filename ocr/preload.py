@@ -20,6 +20,7 @@ with contextlib.suppress(Exception):
     import onnxruntime  # noqa: F401
     import tesserocr  # noqa: F401
 
+    from ocr.engine import get_engine
     from ocr.page import warm_up
     from ocr.recognizers import get_recognizer
     from ocr.second_opinion import enabled
@@ -54,3 +55,7 @@ with contextlib.suppress(Exception):
 _loader = threading.Thread(target=_load, name="sohoa-ocr-preload", daemon=True)
 _loader.start()
 os.register_at_fork(before=_before_fork)
+# The page model meanwhile, in this thread, the one that forks (each Tesseract has its own
+# API object, loaded in its own thread), instead of at the first fork after all the rest.
+with contextlib.suppress(Exception):
+    get_engine().load("vie")

@@ -51,9 +51,10 @@ def ocr_page(
     not an error: it comes back empty with needs_review. `engine` names the OCR engine
     ("cli" or "tesserocr"; by default SOHOA_OCR_ENGINE, else tesserocr when installed).
     """
-    return read_page(path, frame, lang=lang, max_pixels=max_pixels, cleanup=cleanup, engine=engine)[
-        0
-    ]
+    result, _ = read_page(
+        path, frame, lang=lang, max_pixels=max_pixels, cleanup=cleanup, engine=engine
+    )
+    return result
 
 
 def read_page(

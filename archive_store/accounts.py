@@ -13,17 +13,18 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from archive_store.account_models import ApiToken, LoginFailure, User, UserSession
-from archive_store.db import Archive
+from archive_store.db import Archive, RawReads
 from sohoa.access import AccessLevel
 from sohoa.errors import ExitCode, NotFound, SohoaError
 
@@ -189,8 +190,7 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _info(u: Any) -> UserInfo:
-    """A user's record from its row (the ORM object, or a row of _USER_COLUMNS)."""
+def _info(u: User) -> UserInfo:
     return UserInfo(
         u.id, u.name, u.full_name, Role(_role_value(u.role)), AccessLevel(u.clearance),
         u.active, utc(u.created_at), utc(u.changed_at),
@@ -198,9 +198,17 @@ def _info(u: Any) -> UserInfo:
 
 
 _USER_COLUMNS = (
-    User.id, User.name, User.full_name, User.role, User.clearance, User.active,
-    User.created_at, User.changed_at,
-)  # fmt: skip
+    "u.id, u.name, u.full_name, u.role, u.clearance, u.active, u.created_at, u.changed_at"
+)
+
+
+def _info_row(row: Sequence[Any]) -> UserInfo:
+    """A user's record from the _USER_COLUMNS of a driver's row (Archive.raw_reads)."""
+    id_, name, full_name, role, clearance, active, created, changed = row
+    return UserInfo(
+        id_, name, full_name, Role(_role_value(role)), AccessLevel(clearance), bool(active),
+        utc(RawReads.when(created)), utc(RawReads.when(changed)),
+    )  # fmt: skip
 
 
 def _role_value(name: str) -> int:
@@ -409,13 +417,9 @@ def open_session(
 
 
 _SESSION_USER = (
-    select(
-        UserSession.created_at.label("s_created"), UserSession.last_seen_at.label("s_seen"),
-        UserSession.csrf_token.label("s_csrf"), *_USER_COLUMNS,
-    )
-    .join(User, User.id == UserSession.user_id)
-    .where(UserSession.id_hash == bindparam("key"))
-)  # fmt: skip
+    f"SELECT s.created_at, s.last_seen_at, s.csrf_token, {_USER_COLUMNS} FROM user_session s"
+    " JOIN app_user u ON u.id = s.user_id WHERE s.id_hash = ?"
+)
 
 
 def session_principal(archive: Archive, raw: str, policy: Policy) -> Principal | None:
@@ -424,13 +428,13 @@ def session_principal(archive: Archive, raw: str, policy: Policy) -> Principal |
         return None
     key = _digest(raw)
     t = now()
-    # Read on every request: a plain connection and a statement built once.
-    with archive.read_rows() as conn:
-        row = conn.execute(_SESSION_USER, {"key": key}).first()
-    if row is None:
+    with archive.raw_reads() as reads:  # on every request: the driver's cursor
+        rows = reads.rows(_SESSION_USER, (key,))
+    if not rows:
         return None
-    info = _info(row)
-    created, seen, csrf = utc(row.s_created), utc(row.s_seen), row.s_csrf
+    created_at, seen_at, csrf, *user = rows[0]
+    info = _info_row(user)
+    created, seen = utc(RawReads.when(created_at)), utc(RawReads.when(seen_at))
     idle = dt.timedelta(minutes=policy.idle_minutes)
     absolute = dt.timedelta(hours=policy.absolute_hours)
     if not info.active or t - seen > idle or t - created > absolute:
@@ -517,13 +521,9 @@ def revoke_token(archive: Archive, token_id: int) -> TokenInfo:
 
 
 _TOKEN_USER = (
-    select(
-        ApiToken.expires_at.label("t_expires"), ApiToken.last_used_at.label("t_used"),
-        *_USER_COLUMNS,
-    )
-    .join(User, User.id == ApiToken.user_id)
-    .where(ApiToken.token_hash == bindparam("key"), ApiToken.revoked_at.is_(None))
-)  # fmt: skip
+    f"SELECT t.expires_at, t.last_used_at, {_USER_COLUMNS} FROM api_token t"
+    " JOIN app_user u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked_at IS NULL"
+)
 
 
 def token_principal(archive: Archive, raw: str) -> Principal | None:
@@ -532,11 +532,13 @@ def token_principal(archive: Archive, raw: str) -> Principal | None:
         return None
     key = _digest(raw)
     t = now()
-    with archive.read_rows() as conn:
-        row = conn.execute(_TOKEN_USER, {"key": key}).first()
-    if row is None:
+    with archive.raw_reads() as reads:
+        rows = reads.rows(_TOKEN_USER, (key,))
+    if not rows:
         return None
-    info, expires, used = _info(row), utc(row.t_expires), row.t_used
+    expires_at, used_at, *user = rows[0]
+    info, expires = _info_row(user), utc(RawReads.when(expires_at))
+    used = None if used_at is None else RawReads.when(used_at)
     if not info.active or t >= expires:
         return None
     if used is None or t - utc(used) > TOUCH_EVERY:

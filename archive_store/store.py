@@ -7,11 +7,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from archive_store.db import Archive
+from archive_store.db import Archive, RawReads
 from archive_store.models import (
     Batch,
     Correction,
@@ -625,50 +625,42 @@ def clear_jobs(archive: Archive, job_ids: Iterable[int]) -> None:
 
 def access_levels(archive: Archive, doc_ids: Iterable[int]) -> dict[int, AccessLevel]:
     """Each existing document's access level now, corrections winning; absent ones left out."""
-    with archive.read_rows() as conn:
-        return _levels(conn, doc_ids)
+    with archive.raw_reads() as reads:
+        return _levels(reads, doc_ids)
 
 
-# The queries every search and document request runs, built once (building a statement costs
-# more than running it).
-_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
-_LEVELS = select(Document.id, Document.access_level).where(Document.id.in_(_IDS))
-_MARKS = (
-    select(Correction.document_id, Correction.value)
-    .where(Correction.document_id.in_(_IDS), Correction.field == "do_mat")
-    .order_by(Correction.id)
-)
-_PENDING = select(IndexJob.document_id).distinct()
+# The reads every search and page-image request makes, as plain SQL on the driver's cursor
+# (Archive.raw_reads): SQLAlchemy's work around a statement cost more than the statement.
+_LEVELS = "SELECT id, access_level FROM document WHERE id IN "
+_MARKS = "SELECT document_id, value FROM correction WHERE field = 'do_mat' AND document_id IN "
+_PENDING = "SELECT DISTINCT document_id FROM index_job"
 _PLACES = (
-    select(DocumentPage.document_id, DocumentPage.source_path, DocumentPage.source_page)
-    .join(
-        Page,
-        (Page.sha256 == DocumentPage.sha256) & (Page.source_page == DocumentPage.source_page),
-    )
-    .where(DocumentPage.document_id.in_(_IDS))
-    .order_by(DocumentPage.document_id, DocumentPage.ordinal)
+    "SELECT dp.document_id, dp.source_path, dp.source_page FROM document_page dp"
+    " JOIN page p ON p.sha256 = dp.sha256 AND p.source_page = dp.source_page"
+    " WHERE dp.document_id IN "
 )
 
 
-def _levels(conn: Connection, doc_ids: Iterable[int]) -> dict[int, AccessLevel]:
+def _levels(reads: RawReads, doc_ids: Iterable[int]) -> dict[int, AccessLevel]:
     ids = sorted(set(doc_ids))
     out: dict[int, AccessLevel] = {}
     for start in range(0, len(ids), IN_CHUNK):
-        part = {"ids": ids[start : start + IN_CHUNK]}
-        stored: dict[int, int] = {d: level for d, level in conn.execute(_LEVELS, part)}
+        part = ids[start : start + IN_CHUNK]
+        within = reads.in_(len(part))
+        stored: dict[int, int] = dict(reads.rows(_LEVELS + within, part))
         marks: dict[int, dict[str, str | None]] = {}
-        for doc_id, value in conn.execute(_MARKS, part):
+        for doc_id, value in reads.rows(_MARKS + within + " ORDER BY id", part):
             marks[doc_id] = {"do_mat": value}  # the latest correction wins
         for doc_id, level in stored.items():
             out[doc_id] = effective_level(level, marks.get(doc_id, {}))
     return out
 
 
-def _hidden(conn: Connection, clearance: int) -> set[int]:
-    pending = set(conn.execute(_PENDING).scalars())
+def _hidden(reads: RawReads, clearance: int) -> set[int]:
+    pending = {doc_id for (doc_id,) in reads.rows(_PENDING)}
     if not pending:
         return set()
-    levels = _levels(conn, pending)
+    levels = _levels(reads, pending)
     return {d for d in pending if d not in levels or levels[d] > clearance}
 
 
@@ -678,8 +670,8 @@ def hidden_while_pending(archive: Archive, clearance: int) -> set[int]:
     The index may still hold their old entries (public, or existing): searches exclude them
     inside the engine query until the job is applied.
     """
-    with archive.read_rows() as conn:
-        return _hidden(conn, clearance)
+    with archive.raw_reads() as reads:
+        return _hidden(reads, clearance)
 
 
 def visible(archive: Archive, doc_ids: Iterable[int], clearance: int) -> set[int]:
@@ -704,11 +696,11 @@ def check_hits(
 ) -> HitCheck:
     """The store's word on a search's hits: which it may show, which pending jobs hide now,
     and (`places`) where the visible hits' pages lie; one read, so they agree."""
-    with archive.read_rows() as conn:
-        seen = {d for d, level in _levels(conn, doc_ids).items() if level <= clearance}
-        hidden = _hidden(conn, clearance)
+    with archive.raw_reads() as reads:
+        seen = {d for d, level in _levels(reads, doc_ids).items() if level <= clearance}
+        hidden = _hidden(reads, clearance)
         shown = [d for d in doc_ids if d in seen]
-        return HitCheck(seen, hidden, _places(conn, shown) if places else {})
+        return HitCheck(seen, hidden, _places(reads, shown) if places else {})
 
 
 def document(archive: Archive, doc_id: int, *, with_pages: bool = True) -> DocumentRecord:
@@ -748,55 +740,48 @@ class PageAt:
 
 
 _NTH_PAGE = (
-    select(DocumentPage.sha256, DocumentPage.source_page, DocumentPage.source_path)
-    .join(
-        Page,
-        (Page.sha256 == DocumentPage.sha256) & (Page.source_page == DocumentPage.source_page),
-    )
-    .where(DocumentPage.document_id == bindparam("doc"))
-    .order_by(DocumentPage.ordinal)
-    .offset(bindparam("skip"))
-    .limit(1)
+    "SELECT dp.sha256, dp.source_page, dp.source_path FROM document_page dp"
+    " JOIN page p ON p.sha256 = dp.sha256 AND p.source_page = dp.source_page"
+    " WHERE dp.document_id = ? ORDER BY dp.ordinal LIMIT 1 OFFSET ?"
 )
 _PAGE_COUNT = (
-    select(func.count())
-    .select_from(DocumentPage)
-    .join(
-        Page,
-        (Page.sha256 == DocumentPage.sha256) & (Page.source_page == DocumentPage.source_page),
-    )
-    .where(DocumentPage.document_id == bindparam("doc"))
+    "SELECT count(*) FROM document_page dp"
+    " JOIN page p ON p.sha256 = dp.sha256 AND p.source_page = dp.source_page"
+    " WHERE dp.document_id = ?"
 )
 
 
 def page_at(archive: Archive, doc_id: int, number: int) -> PageAt | None:
     """The document's current access level (corrections winning) and its `number`-th stored
     page (1-based, as `show` counts them), in one read; None if there is no such document."""
-    with archive.read_rows() as conn:
-        level = _levels(conn, [doc_id]).get(doc_id)
+    with archive.raw_reads() as reads:
+        level = _levels(reads, [doc_id]).get(doc_id)
         if level is None:
             return None
-        row = conn.execute(_NTH_PAGE, {"doc": doc_id, "skip": number - 1}).first()
-        if row is not None:
-            return PageAt(level, PageRef(row.sha256, row.source_page, row.source_path), 0)
-        return PageAt(level, None, int(conn.execute(_PAGE_COUNT, {"doc": doc_id}).scalar() or 0))
+        rows = reads.rows(_NTH_PAGE, (doc_id, number - 1))
+        if rows:
+            return PageAt(level, PageRef(*rows[0]), 0)
+        return PageAt(level, None, int(reads.rows(_PAGE_COUNT, (doc_id,))[0][0] or 0))
 
 
 def page_places(archive: Archive, doc_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
     """For each document, where its pages 1, 2, ... lie: (scanned file, page within it)."""
     if not doc_ids:
         return {}
-    with archive.read_rows() as conn:
-        return _places(conn, doc_ids)
+    with archive.raw_reads() as reads:
+        return _places(reads, doc_ids)
 
 
-def _places(conn: Connection, doc_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
+def _places(reads: RawReads, doc_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
     places: dict[int, list[tuple[str, int]]] = {d: [] for d in doc_ids}
     if not places:
         return places
-    rows = conn.execute(_PLACES, {"ids": list(places)})
-    for doc_id, path, page in rows:
-        places[doc_id].append((path, page))
+    ids = list(places)
+    for start in range(0, len(ids), IN_CHUNK):
+        part = ids[start : start + IN_CHUNK]
+        sql = _PLACES + reads.in_(len(part)) + " ORDER BY dp.document_id, dp.ordinal"
+        for doc_id, path, page in reads.rows(sql, part):
+            places[doc_id].append((path, page))
     return places
 
 

@@ -10,17 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    create_engine,
-    event,
-    exists,
-    insert,
-    inspect,
-    select,
-    text,
-)
+from sqlalchemy import Engine, create_engine, event, exists, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -88,17 +78,6 @@ class Archive:
         """A session that only reads: it never waits for a writer (SQLite WAL, PostgreSQL)."""
         with self._open(self._read_sessions) as session:
             yield session
-
-    @contextmanager
-    def read_rows(self) -> Iterator[Connection]:
-        """A read-only transaction on a plain connection, without an ORM session: for the few
-        small queries the server runs on every request (who is asking, what they may see),
-        where a session's own work costs more than the queries."""
-        try:
-            with self._read_engine.connect() as conn, conn.begin():
-                yield conn
-        except OperationalError as exc:
-            raise self._failed(exc) from exc
 
     @contextmanager
     def raw_reads(self) -> Iterator[RawReads]:

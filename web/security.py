@@ -185,7 +185,7 @@ def refuse_csrf() -> HTTPException:
 async def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Principal:
     """The signed-in user of the request, or 401; CSRF checked on session writes.
 
-    Run on the event loop, not in a thread: one small indexed read (`Archive.read_rows`; on
+    Run on the event loop, not in a thread: one small indexed read (`Archive.raw_reads`; on
     SQLite from the page cache, on PostgreSQL one round trip) costs less than the hand-over
     to a thread and back.
     """

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
-from ocr.page import read_page
 from ocr.types import PageResult
 from pipeline.discover import PageTask
 from pipeline.handwriting import BlankReadings, page_blanks
@@ -39,6 +38,10 @@ def read_page_task(task: PageTask, *, lang: str, max_pixels: int) -> PageRead:
             f"stored original in {blobs}. The archive's blobs folder must be mounted at the same "
             "path on every machine running `dask worker`; fix that and run again.",
         )
+    # Imported here: the workers have it loaded (ocr.preload), and the parent, which only
+    # hands tasks out, is spared OpenCV's import (~0.3 s) before its first task.
+    from ocr.page import read_page
+
     result, image = read_page(task.path, task.source_page - 1, lang=lang, max_pixels=max_pixels)
     try:
         blanks = page_blanks(image, result) if image is not None else ()

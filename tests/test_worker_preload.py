@@ -63,3 +63,12 @@ def test_the_command_line_and_the_workers_code_load_without_the_store() -> None:
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "[]", module
+
+
+def test_the_ingest_parent_does_not_load_opencv() -> None:
+    # The parent hands pages out and stores what comes back; OpenCV (~0.3 s to import) is the
+    # workers' (ocr.preload), and the parent's imports delay the first page handed out.
+    code = "import sys, pipeline.run; print('cv2' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

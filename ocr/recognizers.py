@@ -149,6 +149,17 @@ class AsterRecognizer:
         return [r for r in out if r is not None]
 
 
+def _tesserocr() -> Any:
+    try:
+        import tesserocr
+    except ImportError as exc:
+        raise MissingDependency(
+            f"Chưa cài tesserocr ({exc}): hãy chạy scripts/setup.",
+            f"tesserocr is not installed ({exc}): run scripts/setup.",
+        ) from exc
+    return tesserocr
+
+
 class TesseractRecognizer:
     """Tesseract's own line mode on a crop (psm 7): a re-read of a word at its own scale.
 
@@ -159,13 +170,7 @@ class TesseractRecognizer:
     name = "tesseract-line"
 
     def __init__(self, lang: str = "vie") -> None:
-        try:
-            import tesserocr
-        except ImportError as exc:
-            raise MissingDependency(
-                f"Chưa cài tesserocr ({exc}): hãy chạy scripts/setup.",
-                f"tesserocr is not installed ({exc}): run scripts/setup.",
-            ) from exc
+        tesserocr = _tesserocr()
         from ocr.tesseract import SKIP_WORK, check_tesseract, tessdata_dir
 
         self._version = f"tesseract {check_tesseract(lang)} {lang} psm 7"
@@ -198,13 +203,7 @@ class DigitsRecognizer:
     name = "tesseract-digits"
 
     def __init__(self) -> None:
-        try:
-            import tesserocr
-        except ImportError as exc:
-            raise MissingDependency(
-                f"Chưa cài tesserocr ({exc}): hãy chạy scripts/setup.",
-                f"tesserocr is not installed ({exc}): run scripts/setup.",
-            ) from exc
+        tesserocr = _tesserocr()
         from ocr.tesseract import tessdata_dir
 
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")

@@ -90,25 +90,40 @@ def ingest(
     Example: sohoa ingest /mnt/scans/hop-12 --workers 2
     Example: sohoa ingest /mnt/scans/hop-12 --scheduler tcp://10.0.0.5:8786
     """
-    from pipeline.executor import start_early
+    from ocr.loader import DEFAULT_MAX_PIXELS
+    from pipeline.executor import ProcessExecutor, make_executor
+    from pipeline.head_start import first_pages, page_key, page_work
+
+    lang, max_pixels = "vie", DEFAULT_MAX_PIXELS
 
     if workers < 0:
         raise click.BadParameter(
             t("phải là 0 (mọi lõi) hoặc lớn hơn", "must be 0 (all cores) or more"),
             param_hint="--workers",
         )
-    # The OCR workers' fork server imports and loads its models while this process imports
-    # the store, the cut and the index (this module imports none of them: ~0.5 s).
-    start_early(workers or os.cpu_count() or 1, scheduler)
+    # The OCR workers' fork server imports and loads its models, and the workers start on the
+    # batch's first pages, while this process imports the store, the cut and the index (this
+    # module imports none of them: ~0.5 s) and keeps the originals.
+    executor = make_executor(workers or os.cpu_count() or 1, scheduler)
+    if isinstance(executor, ProcessExecutor):
+        early = first_pages(batch_dir, archive_dir, executor.max_in_flight)
+        executor.head_start(page_work(lang, max_pixels), early, page_key)
 
     from pipeline import cli_text
     from pipeline.progress import ProgressBar
     from pipeline.run import IngestOptions
     from pipeline.run import ingest as run_ingest
 
-    options = IngestOptions(workers=workers, manifest=manifest, scheduler=scheduler)
+    options = IngestOptions(
+        workers=workers, manifest=manifest, scheduler=scheduler, lang=lang, max_pixels=max_pixels
+    )
     with closing(ProgressBar(enabled=not as_json)) as bar:
-        report = run_ingest(open_archive(archive_dir, create=True), batch_dir, options, bar)
+        try:
+            archive = open_archive(archive_dir, create=True)
+        except BaseException:
+            executor.close()
+            raise
+        report = run_ingest(archive, batch_dir, options, bar, executor)
     emit(as_json, report.as_json(), lambda: cli_text.ingest(report))
     if report.pages_failed:
         sys.exit(int(ExitCode.input_failed))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
@@ -19,7 +20,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-WORKER_PRELOAD = ("ocr.preload", "pipeline.reading")
+WORKER_PRELOAD = ("ocr.preload", "pipeline.reading", "pipeline.handwriting")
 """What the fork server loads before it forks a worker: the page tasks' code and OCR models."""
 
 
@@ -104,12 +105,36 @@ class ProcessExecutor:
         self.workers = workers
         self.max_in_flight = workers * in_flight_per_worker
         self._context = _fork_server(preload)
+        self._early_pool: ProcessPoolExecutor | None = None
+        self._early: dict[Hashable, Future[Any]] = {}
+        self._early_key: Callable[[Any], Hashable] = id
+        self._early_fn: Callable[[Any], Any] | None = None
 
     def __repr__(self) -> str:
         return f"ProcessExecutor(workers={self.workers})"
 
     def close(self) -> None:
-        pass  # each run's pool is shut down when the run ends
+        # Each run's pool is shut down when the run ends; a head start no run took, here.
+        if self._early_pool is not None:
+            self._early_pool.shutdown(wait=False, cancel_futures=True)
+            self._early_pool, self._early = None, {}
+
+    def head_start(
+        self, fn: Callable[[T], R], tasks: Sequence[T], key: Callable[[T], Hashable]
+    ) -> None:
+        """Start `tasks` now, before the caller knows its whole plan: the next `run` of the
+        same `fn` takes each one's result for the task of its plan with the same `key`, and
+        drops those its plan does not hold (not started yet: cancelled)."""
+        if not tasks:
+            return
+        self._early_pool = self._early_pool or self._pool()
+        self._early_key, self._early_fn = key, fn
+        for task in tasks[: self.max_in_flight]:
+            self._early[key(task)] = self._early_pool.submit(fn, task)
+
+    def _submit(self, pool: ProcessPoolExecutor, fn: Callable[[T], R], task: T) -> Future[R]:
+        started = self._early.pop(self._early_key(task), None) if self._early else None
+        return started if started is not None else pool.submit(fn, task)
 
     def _pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.workers, mp_context=self._context, initializer=init_worker)
@@ -117,7 +142,9 @@ class ProcessExecutor:
     def run(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[Outcome[T, R]]:
         pending = iter(tasks)
         suspects: list[T] = []
-        pool = self._pool()
+        if not _same_work(fn, self._early_fn):
+            self._early.clear()  # started for other work: not this run's results
+        pool, self._early_pool = self._early_pool or self._pool(), None
         running: dict[Future[R], T] = {}
         try:
             while True:
@@ -131,7 +158,7 @@ class ProcessExecutor:
                             nxt = next(pending)
                         except StopIteration:
                             break
-                        running[pool.submit(fn, nxt)] = nxt
+                        running[self._submit(pool, fn, nxt)] = nxt
                 if not running:
                     return
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -157,10 +184,21 @@ class ProcessExecutor:
                     # Every other task in flight was lost with the pool: they become suspects.
                     suspects.extend(t for t in running.values() if t not in suspects)
                     running.clear()
+                    self._early.clear()  # lost with the pool too; their tasks come again
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = self._pool()
         finally:
+            self._early.clear()
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _same_work(a: Callable[..., Any] | None, b: Callable[..., Any] | None) -> bool:
+    """The same function with the same bound arguments (functools.partial has no __eq__)."""
+    if a is None or b is None:
+        return False
+    if isinstance(a, functools.partial) and isinstance(b, functools.partial):
+        return a.func is b.func and a.args == b.args and a.keywords == b.keywords
+    return a is b
 
 
 class DaskExecutor:
@@ -257,14 +295,6 @@ def _fork_server(preload: Sequence[str]) -> multiprocessing.context.BaseContext:
     context.set_forkserver_preload(fork_server_preload(preload))
     forkserver.ensure_running()
     return context
-
-
-def start_early(workers: int, scheduler: str | None = None) -> None:
-    """Start the workers' fork server now when `make_executor` will make a process pool, so
-    that its imports and model loading (~1 s) run beside the caller's own start-up instead of
-    after it; the pool finds it running."""
-    if scheduler is None and workers > 1:
-        _fork_server(WORKER_PRELOAD)
 
 
 def make_executor(workers: int, scheduler: str | None = None) -> Executor:

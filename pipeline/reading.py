@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ocr.types import PageResult
 from pipeline.discover import PageTask
-from pipeline.handwriting import BlankReadings, page_blanks
 from sohoa.errors import InputError
+
+if TYPE_CHECKING:
+    from pipeline.handwriting import BlankReadings
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,11 @@ def read_page_task(task: PageTask, *, lang: str, max_pixels: int) -> PageRead:
             f"stored original in {blobs}. The archive's blobs folder must be mounted at the same "
             "path on every machine running `dask worker`; fix that and run again.",
         )
-    # Imported here: the workers have it loaded (ocr.preload), and the parent, which only
-    # hands tasks out, is spared OpenCV's import (~0.3 s) before its first task.
+    # Imported here: the workers have them loaded (pipeline.executor.WORKER_PRELOAD), and the
+    # parent, which only names this function to hand tasks out, is spared their imports
+    # (OpenCV, the extraction: ~0.5 s) before its first task.
     from ocr.page import read_page
+    from pipeline.handwriting import page_blanks
 
     result, image = read_page(task.path, task.source_page - 1, lang=lang, max_pixels=max_pixels)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from pipeline import indexing, signatures
 from pipeline.cutter import Cutter
 from pipeline.discover import PageTask, batch_path_of, discover
 from pipeline.executor import Executor, make_executor
+from pipeline.head_start import page_work
 from pipeline.manifest import Manifest
 from pipeline.planning import (
     batch_manifest,
@@ -29,7 +29,6 @@ from pipeline.planning import (
 )
 from pipeline.progress import Progress
 from pipeline.publish import check_not_a_copy
-from pipeline.reading import read_page_task
 from pipeline.signatures import SignedFile
 from pipeline.triage import triage
 from sohoa.errors import InputError, SohoaError
@@ -98,22 +97,27 @@ def ingest(
     batch_dir: Path,
     options: IngestOptions,
     on_progress: Callable[[Progress], None] | None = None,
+    executor: Executor | None = None,
 ) -> IngestReport:
-    """Store every page of the batch once; resumable after a crash by running it again."""
-    check_not_a_copy(archive)
-    check_tesseract(options.lang)
-    if not batch_dir.is_dir():
-        raise InputError(
-            vi=f"Không tìm thấy thư mục lô quét {batch_dir}. Kiểm tra lại đường dẫn.",
-            en=f"Batch folder {batch_dir} not found. Check the path.",
-        )
-    manifest = batch_manifest(batch_dir, options.manifest)
-    # Before any work: a cluster that does not answer stops the run here.
-    executor = make_executor(options.workers, options.scheduler)
+    """Store every page of the batch once; resumable after a crash by running it again.
+
+    `executor`: one the caller made, which may have had a head start on the batch's first
+    pages (pipeline.head_start); it is closed here as one made here would be."""
     try:
+        check_not_a_copy(archive)
+        check_tesseract(options.lang)
+        if not batch_dir.is_dir():
+            raise InputError(
+                vi=f"Không tìm thấy thư mục lô quét {batch_dir}. Kiểm tra lại đường dẫn.",
+                en=f"Batch folder {batch_dir} not found. Check the path.",
+            )
+        manifest = batch_manifest(batch_dir, options.manifest)
+        # Before any work: a cluster that does not answer stops the run here.
+        executor = executor or make_executor(options.workers, options.scheduler)
         return _ingest(archive, batch_dir, options, manifest, executor, on_progress)
     finally:
-        executor.close()
+        if executor is not None:
+            executor.close()
 
 
 def _ingest(
@@ -148,7 +152,7 @@ def _ingest(
     cutter = Cutter(archive, batch_id, streams, manifest, dossier_id, tasks)
     failed = 0
     started = time.monotonic()
-    work = functools.partial(read_page_task, lang=options.lang, max_pixels=options.max_pixels)
+    work = page_work(options.lang, options.max_pixels)
     if on_progress:
         on_progress(Progress(skipped, total, 0.0))
     saver = _PageSaver(archive, cutter)

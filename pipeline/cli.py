@@ -199,19 +199,18 @@ def search(
 
     Example: sohoa search '"công tác kiểm tra" loai:"Thông báo" nam:2023'
     """
-    from archive_store import store
     from pipeline import cli_text
-    from pipeline.searching import search as run_search
+    from pipeline.searching import find
     from pipeline.views import search_view
 
     archive = open_archive(archive_dir)
     with audited(archive, "search", query=query, clearance=clearance.slug) as detail:
-        results = run_search(
+        found = find(
             archive, query, clearance=int(clearance), limit=limit, engine=engine,
-            sort=None if sort == "relevance" else sort, facets=as_json,
+            sort=None if sort == "relevance" else sort, facets=as_json, places=True,
         )  # fmt: skip
-        detail["total"] = results.total
-    places = store.page_places(archive, [h.doc_id for h in results.hits])
+        detail["total"] = found.results.total
+    results, places = found.results, found.places
     emit(as_json, search_view(results, places), lambda: cli_text.search(results, places))
 
 

@@ -95,8 +95,7 @@ def find(
     own = backend is None
     if backend is None:
         backend = open_index(archive.index_dir, engine)
-    options = {"clearance": clearance, "limit": limit, "sort": sort, "facets": facets,
-               "pages_per_hit": pages_per_hit}  # fmt: skip
+    options = _engine_options(clearance, limit, sort, facets, pages_per_hit)
     checks = _checked(archive, clearance, places)
     try:
         exclude = next(checks)
@@ -127,8 +126,7 @@ async def find_async(
     run in a thread. The same checks as `find`, from the same code."""
     if _sync_due():
         await asyncio.to_thread(indexing.sync, archive, wait=0.0)
-    options = {"clearance": clearance, "limit": limit, "sort": sort, "facets": facets,
-               "pages_per_hit": pages_per_hit}  # fmt: skip
+    options = _engine_options(clearance, limit, sort, facets, pages_per_hit)
     checks = _checked(archive, clearance, places)
     try:
         exclude = next(checks)
@@ -141,6 +139,15 @@ async def find_async(
     except StopIteration as done:
         found: Found = done.value
         return found
+
+
+def _engine_options(
+    clearance: int, limit: int, sort: str | None, facets: bool, pages_per_hit: int
+) -> dict[str, object]:
+    """What the engine is asked besides the query and the exclusions (and a kept answer is
+    kept under)."""
+    return {"clearance": clearance, "limit": limit, "sort": sort, "facets": facets,
+            "pages_per_hit": pages_per_hit}  # fmt: skip
 
 
 def _sync_due() -> bool:
